@@ -1,0 +1,5 @@
+"""`python -m vnvdimm` is the `vnvdimm` command."""
+
+from vnvdimm.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,86 @@
+"""`vnvdimm check [QEMU options] [--json]`: validate and explain, map nothing."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from vnvdimm.cli.report import report_error, warn
+from vnvdimm.errors import VnvdimmError
+
+
+def _size(value: int) -> str:
+    for unit, shift in (("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if value >= 1 << shift:
+            number = value / (1 << shift)
+            return f"{number:.0f} {unit}" if number == int(number) else f"{number:.2f} {unit}"
+    return f"{value} B"
+
+
+def check(argv: list[str]) -> int:
+    as_json = "--json" in argv
+    argv = [a for a in argv if a != "--json"]
+    from vnvdimm.cli.qemu_argv import split_argv
+    from vnvdimm.machine.cmdline import build_machine
+    from vnvdimm.machine.summary import summarize
+
+    warnings: list[str] = []
+    try:
+        machine = build_machine(split_argv(argv), dry_run=True, warn=warnings.append)
+    except VnvdimmError as error:
+        if as_json:
+            print(json.dumps({"ok": False, "error": error.message}))
+        report_error(error)
+        return 1
+    try:
+        summary = summarize(machine)
+    finally:
+        machine.close()
+    summary["qemu-warnings"] = [str(w) for w in warnings]
+    if as_json:
+        print(json.dumps({"ok": True, **summary}, indent=2))
+        return 0
+    for message in warnings:
+        warn(message)
+    print(_table(summary))
+    return 0
+
+
+def _table(summary: dict[str, Any]) -> str:
+    m = summary["machine"]
+    lines = [
+        f"machine:        {m['type']}  nvdimm={'on' if m['nvdimm'] else 'off'}"
+        + (f"  nvdimm-persistence={m['nvdimm-persistence']}" if m["nvdimm-persistence"] else ""),
+        f"memory:         {_size(m['ram-size'])} RAM, maxmem {_size(m['maxmem'])}, "
+        f"{m['slots']} slots",
+    ]
+    for piece in summary["ram"]:
+        lines.append(f"RAM:            0x{piece['addr']:x}-0x{piece['addr'] + piece['size'] - 1:x}"
+                     f"  ({_size(piece['size'])})")
+    dm = summary["device-memory"]
+    if dm:
+        lines.append(f"device memory:  0x{dm['base']:x}-0x{dm['base'] + dm['size'] - 1:x}"
+                     f"  ({_size(dm['size'])})")
+    else:
+        lines.append("device memory:  none (no maxmem larger than the RAM size)")
+    if summary["devices"]:
+        lines.append("")
+        header = (f"{'slot':>4}  {'id':<12} {'driver':<7} {'addr':<14} {'size':<12} "
+                  f"{'memdev':<10} label area")
+        lines.append(header)
+        for d in summary["devices"]:
+            label = "-"
+            if d.get("label-size"):
+                label = f"{_size(d['label-size'])} at backend offset 0x{d['label-offset']:x}"
+            lines.append(
+                f"{d['slot']:>4}  {(d['id'] or '-'):<12} {d['driver']:<7} "
+                f"0x{d['addr']:<12x} {_size(d['size']):<12} {(d['memdev'] or '-'):<10} {label}")
+    if summary["warnings"]:
+        lines.append("")
+        lines.extend(f"warning: {w}" for w in summary["warnings"])
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(check(sys.argv[1:]))

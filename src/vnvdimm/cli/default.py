@@ -1,0 +1,61 @@
+"""`vnvdimm` with no arguments: the built-in default platform.
+
+pc with nvdimm=on, 512 MiB RAM, 4 slots, one 1 GiB file-backed NVDIMM
+(share=on, 128 KiB label area).  Its image lives in the user's state
+directory and is reused on the next start, so data persists.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from vnvdimm.cli.report import report_error, warn
+from vnvdimm.errors import VnvdimmError
+
+IMAGE_NAME = "nvdimm0.img"
+IMAGE_SIZE = "1G"
+LABEL_SIZE = "128K"
+
+
+def state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "state")
+    return Path(base) / "vnvdimm"
+
+
+def default_args(image: Path) -> list[str]:
+    path = str(image).replace(",", ",,")  # QEMU option syntax escapes commas
+    return [
+        "-machine", "pc,nvdimm=on",
+        "-m", "512M,slots=4,maxmem=8G",
+        "-object", f"memory-backend-file,id=mem0,share=on,mem-path={path},size={IMAGE_SIZE}",
+        "-device", f"nvdimm,id=nvdimm0,memdev=mem0,label-size={LABEL_SIZE}",
+    ]
+
+
+def run_default() -> int:
+    from vnvdimm.cli.lifecycle import serve
+    from vnvdimm.cli.qemu_argv import split_argv
+    from vnvdimm.machine.cmdline import build_machine
+
+    directory = state_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    image = directory / IMAGE_NAME
+    args = default_args(image)
+    try:
+        machine = build_machine(split_argv(args), warn=warn)
+    except VnvdimmError as error:
+        report_error(error)
+        return 1
+    try:
+        nvdimm = machine.find_device("nvdimm0")
+        print(f"vnvdimm: platform ready: {' '.join(args)}")
+        print(f"vnvdimm: NVDIMM image: {image} (pmem {nvdimm.memory_region_size()} bytes "
+              f"at 0x{nvdimm.addr:x}, labels in the last {LABEL_SIZE})")
+        print("vnvdimm: HMP monitor on this terminal; 'quit' or Ctrl-C stops")
+        sys.stdout.flush()
+        return serve(machine, hmp_stdio=True, quit_on_eof=True)
+    finally:
+        machine.close()

@@ -1,0 +1,41 @@
+"""The `vnvdimm` command: dispatch only; each verb imports what it needs."""
+
+from __future__ import annotations
+
+import sys
+
+USAGE = """\
+usage: vnvdimm                       run the default platform (1 GiB NVDIMM, data kept)
+       vnvdimm run [QEMU options]    run a platform from a QEMU command line
+       vnvdimm check [QEMU options] [--json]
+                                     validate a QEMU command line and show its memory map
+       vnvdimm --version
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args:
+        from vnvdimm.cli.default import run_default
+
+        return run_default()
+    verb, rest = args[0], args[1:]
+    if verb in ("--version", "-V", "version"):
+        from vnvdimm import __version__
+
+        print(f"vnvdimm {__version__}")
+        return 0
+    if verb in ("-h", "--help", "help"):
+        print(USAGE, end="")
+        return 0
+    if verb == "run":
+        from vnvdimm.cli.run import run
+
+        return run(rest)
+    if verb == "check":
+        from vnvdimm.cli.check import check
+
+        return check(rest)
+    print(f"vnvdimm: unknown command '{verb}'", file=sys.stderr)
+    print(USAGE, end="", file=sys.stderr)
+    return 2

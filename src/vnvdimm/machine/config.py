@@ -1,0 +1,177 @@
+"""Machine-level configuration: `-machine` properties, `-m`, `-smp`, `-numa`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from vnvdimm import options
+from vnvdimm.errors import VnvdimmError
+from vnvdimm.machine.types import DEFAULT_MACHINE, MachineType, find_machine_type
+
+NVDIMM_PERSISTENCE = {"cpu": 3, "mem-ctrl": 2}
+
+# Machine properties vnvdimm accepts without acting on them (QEMU 7.2, pc/q35).
+_INERT_PROPERTIES = frozenset(
+    [
+        "append",
+        "boot",
+        "bus-lock-ratelimit",
+        "confidential-guest-support",
+        "default-bus-bypass-iommu",
+        "dt-compatible",
+        "dtb",
+        "dumpdtb",
+        "firmware",
+        "graphics",
+        "hpet",
+        "i8042",
+        "initrd",
+        "kernel",
+        "max-fw-size",
+        "memory-encryption",
+        "phandle-start",
+        "pic",
+        "pit",
+        "sata",
+        "sgx-epc",
+        "smbios-entry-point-type",
+        "smbus",
+        "smm",
+        "suppress-vmdesc",
+        "usb",
+        "vmport",
+        "cxl",
+        "hmat",
+        "kernel-irqchip",
+        "kvm-shadow-mem",
+        "pcspk-audiodev",
+        "ioapic2",
+        "isa-serial",
+        "pcie",
+        "rtc",
+        "auto-kernel-cmdline",
+        "x-option-roms",
+    ]
+)
+_MICROVM_ONLY = frozenset(
+    {"ioapic2", "isa-serial", "pcie", "rtc", "auto-kernel-cmdline", "x-option-roms"}
+)
+_PC_ONLY = frozenset(
+    {
+        "hpet",
+        "i8042",
+        "max-ram-below-4g",
+        "pcspk-audiodev",
+        "sata",
+        "smbus",
+        "vmport",
+        "cxl",
+        "smbios-entry-point-type",
+    }
+)
+
+
+@dataclass
+class NumaNode:
+    nodeid: int
+    memdev: str | None = None
+    mem: int | None = None
+
+
+@dataclass
+class MachineConfig:
+    """Everything the board needs before any backend or device exists."""
+
+    type: MachineType = field(default_factory=lambda: find_machine_type(DEFAULT_MACHINE))
+    nvdimm: bool = False
+    nvdimm_persistence: int = 0
+    acpi: bool = True
+    mem_merge: bool = True
+    dump_guest_core: bool = True
+    max_ram_below_4g: int = 0
+    oem_id: str = "BOCHS "
+    oem_table_id: str = "BXPC    "
+    memory_backend: str | None = None
+    ram_size: int | None = None  # None: the machine type's default
+    maxram_size: int | None = None
+    ram_slots: int = 0
+    smp_cpus: int = 1
+    numa_nodes: list[NumaNode] = field(default_factory=list)
+    piix4_memory_hotplug: bool = True  # -global PIIX4_PM.memory-hotplug-support
+
+    @property
+    def effective_ram_size(self) -> int:
+        return self.ram_size if self.ram_size is not None else self.type.default_ram_size
+
+    @property
+    def effective_maxram_size(self) -> int:
+        return self.maxram_size if self.maxram_size is not None else self.effective_ram_size
+
+
+def _bool(name: str, value: object, keyval: bool) -> bool:
+    if keyval:
+        assert isinstance(value, str)
+        return options.visit_bool(name, value)
+    if not isinstance(value, bool):
+        raise VnvdimmError(f"Invalid parameter type for '{name}', expected: boolean")
+    return value
+
+
+def _str(name: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise VnvdimmError(f"Invalid parameter type for '{name}', expected: string")
+    return value
+
+
+def apply_machine_properties(config: MachineConfig, props: Mapping[str, object]) -> None:
+    """Set -machine properties (keyval strings) the way QEMU's setters check them.
+
+    `type` must already have been resolved into `config.type`.
+    """
+    mtype = config.type
+    for name, value in props.items():
+        if name in ("type", "accel"):
+            continue
+        if name == "nvdimm" and mtype.has_nvdimm_property:
+            config.nvdimm = _bool(name, value, True)
+        elif name == "nvdimm-persistence" and mtype.has_nvdimm_property:
+            text = _str(name, value)
+            if text not in NVDIMM_PERSISTENCE:
+                raise VnvdimmError(f"-machine nvdimm-persistence={text}: unsupported option")
+            config.nvdimm_persistence = NVDIMM_PERSISTENCE[text]
+        elif name == "acpi":
+            text = _str(name, value)
+            if text not in ("on", "off", "auto"):
+                raise VnvdimmError(f"Parameter '{name}' does not accept value '{text}'")
+            config.acpi = text != "off"
+        elif name == "mem-merge":
+            config.mem_merge = _bool(name, value, True)
+        elif name == "dump-guest-core":
+            config.dump_guest_core = _bool(name, value, True)
+        elif name == "max-ram-below-4g" and mtype.is_pc:
+            config.max_ram_below_4g = options.visit_size(name, _str(name, value))
+        elif name == "x-oem-id":
+            text = _str(name, value)
+            if len(text) > 6:
+                raise VnvdimmError("Property 'x-oem-id' should be up to 6 characters")
+            config.oem_id = text.ljust(6, " ")[:6] if text else text
+        elif name == "x-oem-table-id":
+            text = _str(name, value)
+            if len(text) > 8:
+                raise VnvdimmError("Property 'x-oem-table-id' should be up to 8 characters")
+            config.oem_table_id = text.ljust(8, " ")[:8] if text else text
+        elif name == "memory-backend":
+            config.memory_backend = _str(name, value)
+        elif name in _INERT_PROPERTIES and _applies(name, mtype):
+            continue
+        else:
+            raise VnvdimmError(f"Property '{mtype.qom_type}.{name}' not found")
+
+
+def _applies(name: str, mtype: MachineType) -> bool:
+    if name in _MICROVM_ONLY:
+        return mtype.family == "microvm"
+    if name in _PC_ONLY:
+        return mtype.is_pc or mtype.family == "isapc"
+    return True

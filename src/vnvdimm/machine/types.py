@@ -1,0 +1,161 @@
+"""The x86 machine types of QEMU 7.2 and the traits that matter for memory devices."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from vnvdimm.errors import VnvdimmError
+
+Family = Literal["pc", "q35", "isapc", "microvm", "none"]
+
+GiB = 1 << 30
+MiB = 1 << 20
+
+
+@dataclass(frozen=True)
+class MachineType:
+    """One `-machine` type: what QEMU 7.2 builds for it."""
+
+    name: str  # the full versioned name (pc-i440fx-7.2) or the plain one
+    family: Family
+    version: tuple[int, ...] = (7, 2)
+
+    @property
+    def qom_type(self) -> str:
+        return f"{self.name}-machine"
+
+    @property
+    def ram_id(self) -> str:
+        """Id of the implicit RAM backend."""
+        return "microvm.ram" if self.family == "microvm" else "pc.ram"
+
+    @property
+    def is_pc(self) -> bool:
+        return self.family in ("pc", "q35")
+
+    @property
+    def has_nvdimm_property(self) -> bool:
+        return self.family in ("pc", "q35", "isapc")
+
+    @property
+    def has_reserved_memory(self) -> bool:
+        return self.family in ("pc", "q35")
+
+    @property
+    def has_hotplug_handler(self) -> bool:
+        """pc/q35/isapc plug memory devices; microvm and none only realize them."""
+        return self.family in ("pc", "q35", "isapc")
+
+    @property
+    def enforce_aligned_dimm(self) -> bool:
+        return not (self.family == "pc" and self.version <= (2, 1))
+
+    @property
+    def gigabyte_align(self) -> bool:
+        return not (self.family == "pc" and self.version <= (1, 7))
+
+    @property
+    def enforce_amd_1tb_hole(self) -> bool:
+        return self.is_pc and self.version >= (7, 1)
+
+    @property
+    def pci_hole64_size(self) -> int:
+        return 32 * GiB if self.family == "q35" else 2 * GiB
+
+    @property
+    def default_ram_size(self) -> int:
+        return 0 if self.family == "none" else 128 * MiB
+
+
+_ALIASES = {"pc": "pc-i440fx-7.2", "q35": "pc-q35-7.2"}
+_PC_VERSIONS = [
+    "1.4",
+    "1.5",
+    "1.6",
+    "1.7",
+    "2.0",
+    "2.1",
+    "2.2",
+    "2.3",
+    "2.4",
+    "2.5",
+    "2.6",
+    "2.7",
+    "2.8",
+    "2.9",
+    "2.10",
+    "2.11",
+    "2.12",
+    "3.0",
+    "3.1",
+    "4.0",
+    "4.1",
+    "4.2",
+    "5.0",
+    "5.1",
+    "5.2",
+    "6.0",
+    "6.1",
+    "6.2",
+    "7.0",
+    "7.1",
+    "7.2",
+]
+_Q35_VERSIONS = [
+    "2.4",
+    "2.5",
+    "2.6",
+    "2.7",
+    "2.8",
+    "2.9",
+    "2.10",
+    "2.11",
+    "2.12",
+    "3.0",
+    "3.1",
+    "4.0",
+    "4.0.1",
+    "4.1",
+    "4.2",
+    "5.0",
+    "5.1",
+    "5.2",
+    "6.0",
+    "6.1",
+    "6.2",
+    "7.0",
+    "7.1",
+    "7.2",
+]
+DEFAULT_MACHINE = "pc-i440fx-7.2"
+_PLAIN: tuple[Family, ...] = ("isapc", "microvm", "none")
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
+def machine_names() -> list[str]:
+    names = ["microvm", "pc", "q35", "isapc", "none"]
+    names += [f"pc-i440fx-{v}" for v in _PC_VERSIONS]
+    names += [f"pc-q35-{v}" for v in _Q35_VERSIONS]
+    return names
+
+
+def find_machine_type(name: str) -> MachineType:
+    """Resolve a `-machine type=` value, aliases included."""
+    full = _ALIASES.get(name, name)
+    match = re.fullmatch(r"pc-(i440fx|q35)-([0-9.]+)", full)
+    if match:
+        family: Family = "pc" if match.group(1) == "i440fx" else "q35"
+        versions = _PC_VERSIONS if family == "pc" else _Q35_VERSIONS
+        if match.group(2) in versions:
+            return MachineType(full, family, _version(match.group(2)))
+    for plain in _PLAIN:
+        if full == plain:
+            return MachineType(full, plain)
+    raise VnvdimmError(
+        "unsupported machine type", hint="Use -machine help to list supported machines\n"
+    )

@@ -1,0 +1,1 @@
+"""vnvdimm.monitor."""

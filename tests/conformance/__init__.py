@@ -1,0 +1,1 @@
+"""Conformance tests: run real qemu-system-x86_64 and ``vnvdimm run`` side by side."""
