@@ -7,8 +7,45 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from vnvdimm import options
+from vnvdimm.backends.schema import visit_object_options
+from vnvdimm.devices.pc_dimm import NVDimm
+from vnvdimm.errors import VnvdimmError
 from vnvdimm.machine.machine import Machine
 from vnvdimm.monitor import hmp_info
+
+
+def _object_add(machine: Machine, argument: str) -> None:
+    """HMP object_add parses keyval (unlike -object, which is QemuOpts in 7.2)."""
+    machine.object_add(visit_object_options(options.keyval_parse(argument, "qom-type"),
+                                            style="keyval"))
+
+
+def _device_add(machine: Machine, argument: str) -> None:
+    device_id, pairs = options.qemu_opts_parse_with_id(argument, "driver")
+    props: dict[str, object] = dict(pairs)
+    if device_id is not None:
+        props["id"] = device_id
+    machine.device_add(props, keyval=True)
+
+
+def _device_del(machine: Machine, argument: str) -> None:
+    device = machine.find_device(argument)
+    if isinstance(device, NVDimm):
+        raise VnvdimmError("nvdimm device hot unplug is not supported yet.")
+    # A pc-dimm unplug is a request the guest must acknowledge; none will.
+
+
+def _object_del(machine: Machine, argument: str) -> None:
+    machine.object_del(argument)
+
+
+_COMMANDS = {
+    "object_add": _object_add,
+    "device_add": _device_add,
+    "device_del": _device_del,
+    "object_del": _object_del,
+}
 
 
 class HmpConsole:
@@ -44,6 +81,14 @@ class HmpConsole:
             return False
         if words[0] in ("quit", "q"):
             return True
+        command = _COMMANDS.get(words[0])
+        if command is not None:
+            argument = line.split(None, 1)[1].strip() if len(words) > 1 else ""
+            try:
+                command(self.machine, argument)
+            except VnvdimmError as error:
+                self._write(f"Error: {error.message}\n")
+            return False
         if words[0] == "info" and len(words) > 1:
             handler = {"memory-devices": hmp_info.info_memory_devices,
                        "memdev": hmp_info.info_memdev}.get(words[1])
