@@ -20,6 +20,9 @@ def case_problems(case: Case, qemu: RunResult) -> list[str]:
         problems.append(f"QEMU stderr lacks {case.expect_error!r}: {qemu.stderr!r}")
     if case.expect_warning is not None and case.expect_warning not in qemu.stderr:
         problems.append(f"QEMU stderr lacks {case.expect_warning!r}: {qemu.stderr!r}")
+    for wanted in case.expect_monitor:
+        if wanted not in qemu.monitor:
+            problems.append(f"QEMU monitor output lacks {wanted!r}: {qemu.monitor!r}")
     if not case.accepted:
         changes = qemu.file_changes
         if changes and not case.qemu_leaves_strays:

@@ -22,6 +22,7 @@ QEMU_FIXED_ARGS = ("-S", "-nodefaults", "-display", "none")
 MONITOR_ARGS = ("-monitor", "stdio")
 COMMANDS = ("info memory-devices", "info memdev", "quit")
 STDIN = "".join(f"{command}\n" for command in COMMANDS)
+"""The stdin of a case without a monitor script."""
 TIMEOUT = 30.0
 TIMEOUT_STATUS = -9999
 """Pseudo exit status recorded when a program had to be killed."""
@@ -62,6 +63,15 @@ def vnvdimm_argv(case_args: Sequence[str]) -> list[str]:
     return [sys.executable, "-m", "vnvdimm", "run", *case_args, *MONITOR_ARGS]
 
 
+def monitor_commands(case: Case, tmp: str) -> tuple[str, ...]:
+    """The HMP lines sent: the case's own script (temp dir expanded), then COMMANDS."""
+    return (*case.expand_monitor(tmp), *COMMANDS)
+
+
+def stdin_text(commands: Sequence[str]) -> str:
+    return "".join(f"{command}\n" for command in commands)
+
+
 def _child_env() -> dict[str, str]:
     env = dict(os.environ)
     env.update(CHILD_ENV_OVERRIDES)
@@ -75,10 +85,11 @@ def run_in(program: str, case: Case, build_argv: ArgvBuilder) -> RunResult:
         files.materialise(root, case.files)
         before = files.snapshot(root)
         argv = build_argv(case.expand(str(root)))
+        commands = monitor_commands(case, str(root))
         try:
             proc = subprocess.run(
                 argv,
-                input=STDIN,
+                input=stdin_text(commands),
                 capture_output=True,
                 text=True,
                 errors="replace",
@@ -100,7 +111,7 @@ def run_in(program: str, case: Case, build_argv: ArgvBuilder) -> RunResult:
             argv=tuple(argv),
             status=status,
             stderr=normalise.error_output(raw_err, dirs),
-            monitor=normalise.monitor_output(raw_out, COMMANDS, dirs),
+            monitor=normalise.monitor_output(raw_out, commands, dirs),
             raw_stdout=raw_out,
             raw_stderr=raw_err,
             before=before,

@@ -48,17 +48,26 @@ class Case:
 
     ``args`` are the case's own options only; the harness adds
     ``-S -nodefaults -display none`` (QEMU only) and ``-monitor stdio`` (both).
-    Every ``{tmp}`` in ``args`` is replaced by the case's fresh temp dir.
+    Every ``{tmp}`` in ``args`` and in ``monitor`` is replaced by the case's
+    fresh temp dir.
     """
 
     id: str
     args: tuple[str, ...]
     files: tuple[FileSpec, ...] = ()
+    monitor: tuple[str, ...] = ()
+    """HMP lines typed (one per line) after start-up, before the standard
+    ``info memory-devices`` / ``info memdev`` / ``quit``; e.g. ``object_add ...``,
+    ``device_add ...`` for hotplug. Their output (``Error: ...`` lines) is part of
+    the compared monitor output."""
     expect_error: str | None = None
     """Substring QEMU's normalised stderr must contain (a self-check that the case
     reaches the error it was written for); None for an accepted configuration."""
     expect_warning: str | None = None
     """For an accepted configuration: a substring QEMU's stderr must contain."""
+    expect_monitor: tuple[str, ...] = ()
+    """Substrings QEMU's normalised monitor output must contain (self-check that a
+    monitor script reaches the ``Error: ...`` or the state it was written for)."""
     qemu_leaves_strays: bool = False
     """QEMU refuses this configuration but leaves a created file behind.
     vnvdimm is held to the stricter rule (no stray files), QEMU is not."""
@@ -73,3 +82,6 @@ class Case:
 
     def expand(self, tmp: str) -> list[str]:
         return [arg.replace(TMP, tmp) for arg in self.args]
+
+    def expand_monitor(self, tmp: str) -> list[str]:
+        return [line.replace(TMP, tmp) for line in self.monitor]

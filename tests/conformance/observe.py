@@ -42,6 +42,8 @@ def report(case: Case, result: harness.RunResult) -> str:
     if case.note:
         out.append(f"note: {case.note}\n")
     out.append(f"args: {shlex.join(case.args)}\n")
+    if case.monitor:
+        out.append("monitor script:\n" + "".join(f"    {line}\n" for line in case.monitor))
     if case.files:
         out.append("files before:\n" + "".join(f"    {f.describe()}\n" for f in case.files))
     verdict = "accepted" if result.status == 0 else "refused"
@@ -60,7 +62,7 @@ def main(argv: list[str]) -> int:
         return 2
     cases = select(argv[1] if len(argv) > 1 else "")
     print(f"# {harness.qemu_argv(binary, ['<case args>'])}")
-    print(f"# stdin: {harness.STDIN!r}")
+    print(f"# stdin: the case's monitor script (if any), then {harness.STDIN!r}")
     print(f"# {len(cases)} case(s); outputs normalised (see normalise.py)")
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(lambda case: harness.run_qemu(case, binary), cases))

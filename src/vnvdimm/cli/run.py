@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import sys
+from collections.abc import Callable
 
 from vnvdimm.cli.report import report_error, warn
 from vnvdimm.errors import VnvdimmError
 
+PREALLOC_PROGRESS_MIN = 256 << 20  # show progress for preallocations at least this big
+
 
 def run(argv: list[str]) -> int:
-    from vnvdimm.cli.qemu_argv import option_kind, split_argv
+    from vnvdimm.cli.qemu_argv import check_target, option_kind, split_argv
     from vnvdimm.machine.cmdline import build_machine
 
     try:
         opts = split_argv(argv)
+        for opt in opts:
+            check_target(opt)
     except VnvdimmError as error:
         report_error(error)
         return 1
@@ -23,35 +29,95 @@ def run(argv: list[str]) -> int:
         if opt.name == "global" and (opt.value or "").startswith("PIIX4_PM.memory-hotplug"):
             continue  # the one -global with a meaning for memory devices
         if option_kind(opt.name) == "warn":
-            warn(f"-{opt.name}: ignored: vnvdimm runs no guest code")
-    monitor_stdio = any(o.name == "monitor" and o.value == "stdio" for o in opts)
+            warn(f"{opt.text}: ignored: vnvdimm runs no guest code")
+    monitor = next((o for o in opts if o.name == "monitor" and o.value == "stdio"), None)
+    daemonize = any(o.name == "daemonize" for o in opts)
     pidfile = next((o.value for o in opts if o.name == "pidfile"), None)
+    if daemonize and monitor is not None:
+        report_error(VnvdimmError("cannot use stdio with -daemonize", location=monitor.text))
+        return 1
+    status_fd = _daemonize() if daemonize else None
+    pid_fd = None
+    machine = None
     try:
-        machine = build_machine(opts, warn=warn)
+        if pidfile:
+            pid_fd = _write_pidfile(pidfile)
+        machine = build_machine(opts, warn=warn, progress=_progress_printer())
     except VnvdimmError as error:
         report_error(error)
         return 1
+    finally:
+        if machine is None and pidfile and pid_fd is not None:
+            _remove_pidfile(pidfile, pid_fd)
     from vnvdimm.cli.lifecycle import serve
 
     try:
-        if pidfile:
-            _write_pidfile(pidfile)
-        return serve(machine, hmp_stdio=monitor_stdio, quit_on_eof=False)
+        if status_fd is not None:
+            _detach(status_fd)
+        return serve(machine, hmp_stdio=monitor is not None, quit_on_eof=False)
     finally:
         machine.close()
-        if pidfile:
-            _remove_quiet(pidfile)
+        if pidfile and pid_fd is not None:
+            _remove_pidfile(pidfile, pid_fd)
 
 
-def _write_pidfile(path: str) -> None:
-    with open(path, "w") as handle:
-        handle.write(f"{os.getpid()}\n")
+def _daemonize() -> int:
+    """Fork like QEMU's os_daemonize: the parent exits with the child's start-up status."""
+    read_fd, write_fd = os.pipe()
+    if os.fork() > 0:
+        os.close(write_fd)
+        status = os.read(read_fd, 1)
+        os._exit(0 if status == b"\0" else 1)
+    os.close(read_fd)
+    os.setsid()
+    return write_fd
 
 
-def _remove_quiet(path: str) -> None:
+def _detach(status_fd: int) -> None:
+    """Start-up succeeded: tell the parent, drop the terminal (QEMU's os_setup_post)."""
+    os.write(status_fd, b"\0")
+    os.close(status_fd)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+
+
+def _write_pidfile(path: str) -> int:
+    """Create, lock and fill the PID file; QEMU's message when it is locked."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise VnvdimmError(f"cannot create PID file: Cannot open pid file: {exc.strerror}") \
+            from None
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # lockf(F_TLOCK), as QEMU
+    except OSError as exc:
+        os.close(fd)
+        raise VnvdimmError(f"cannot create PID file: Cannot lock pid file: {exc.strerror}") \
+            from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
+
+
+def _remove_pidfile(path: str, fd: int) -> None:
     with contextlib.suppress(OSError):
         os.unlink(path)
+    os.close(fd)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(run(sys.argv[1:]))
+def _progress_printer() -> Callable[[int, int], None] | None:
+    """Prealloc progress on a terminal for large backends; None elsewhere."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        if total < PREALLOC_PROGRESS_MIN:
+            return
+        end = "\n" if done >= total else ""
+        sys.stderr.write(f"\rvnvdimm: preallocating {total >> 20} MiB: "
+                         f"{100 * done // total:3d}%{end}")
+        sys.stderr.flush()
+
+    return show
