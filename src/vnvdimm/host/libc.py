@@ -13,7 +13,6 @@ callers expect.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import os
 import sys
@@ -85,11 +84,13 @@ class IoVec(ctypes.Structure):
 def _load() -> ctypes.CDLL | None:
     if not sys.platform.startswith("linux"):
         return None
-    name = ctypes.util.find_library("c") or "libc.so.6"
-    try:
-        return ctypes.CDLL(name, use_errno=True)
-    except OSError:
-        return None
+    # The soname first: find_library() spawns ldconfig and costs start-up time.
+    for name in ("libc.so.6", None):
+        try:
+            return ctypes.CDLL(name, use_errno=True)
+        except OSError:
+            continue
+    return None
 
 
 _libc = _load()
