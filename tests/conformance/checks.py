@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import difflib
 
-from .harness import RunResult
+from .harness import TIMEOUT_STATUS, RunResult
 from .model import Case
 
 
 def case_problems(case: Case, qemu: RunResult) -> list[str]:
     """Ways in which QEMU's behaviour no longer matches the case's description."""
     problems: list[str] = []
+    if case.qemu_crashes:
+        if qemu.status >= 0 or qemu.status == TIMEOUT_STATUS:
+            problems.append(f"case is marked qemu_crashes but QEMU exited {qemu.status}")
+        return problems
     if case.accepted and qemu.status != 0:
         problems.append(f"expected QEMU to accept, it exited {qemu.status}: {qemu.stderr!r}")
     if not case.accepted and qemu.status == 0:
@@ -45,6 +49,12 @@ def _diff(label: str, expected: str, actual: str) -> str:
 def differences(case: Case, qemu: RunResult, ours: RunResult) -> list[str]:
     """Every observable way vnvdimm differs from QEMU for this case."""
     found: list[str] = []
+    if case.qemu_crashes:
+        if ours.status < 0:
+            found.append(f"vnvdimm died or hung (status {ours.status}) where QEMU crashes")
+        elif ours.status != 0 and ours.file_changes:
+            found.append(f"vnvdimm refused but changed files: {ours.file_changes}")
+        return found
     if qemu.status != ours.status:
         found.append(f"exit status: qemu {qemu.status}, vnvdimm {ours.status}")
     qemu_stderr = qemu.stderr

@@ -71,6 +71,10 @@ class Case:
     qemu_leaves_strays: bool = False
     """QEMU refuses this configuration but leaves a created file behind.
     vnvdimm is held to the stricter rule (no stray files), QEMU is not."""
+    qemu_crashes: bool = False
+    """QEMU dies from a signal (e.g. a failed assertion) while running the monitor
+    script. Nothing of QEMU's output is compared; vnvdimm must not die or hang, and
+    the note says what it does instead."""
     qemu_stderr_not_emulated: tuple[str, ...] = ()
     """Prefixes of QEMU stderr lines vnvdimm deliberately does not print (each
     documented in the case's note); they are dropped from QEMU's side only."""

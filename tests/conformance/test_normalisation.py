@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import files, normalise
+from . import files, harness, normalise
 from .cases import CASES
-from .model import Content, FileSpec
+from .model import Case, Content, FileSpec
 
 COMMANDS = ("info memdev", "quit")
 BODY = "memory backend: pc.ram\r\n  size:  134217728\r\n\r\n"
@@ -83,3 +83,30 @@ def test_materialise_is_deterministic(tmp_path: Path) -> None:
 def test_case_ids_are_unique() -> None:
     ids = [case.id for case in CASES]
     assert len(ids) == len(set(ids))
+
+
+def test_monitor_script_comes_first_with_tmp_expanded() -> None:
+    case = Case("x", (), monitor=("object_add memory-backend-file,mem-path={tmp}/a,id=m",))
+    commands = harness.monitor_commands(case, "/t/x")
+    assert commands == ("object_add memory-backend-file,mem-path=/t/x/a,id=m", *harness.COMMANDS)
+    assert harness.stdin_text(commands).endswith("info memdev\nquit\n")
+
+
+def test_monitor_script_errors_are_kept() -> None:
+    script = ("device_add nvdimm,id=nv1", "info memdev", "quit")
+    error = "Error: 'memdev' property must be set\r\n"
+    raw = (
+        f"(qemu) {qemu_echo(script[0])}\x1b[K\r\n{error}"
+        f"(qemu) {qemu_echo('info memdev')}\x1b[K\r\n{BODY}"
+        f"(qemu) {qemu_echo('quit')}\x1b[K\r\n"
+    )
+    plain = f"(qemu) {script[0]}\n{error}(qemu) info memdev\n{BODY}(qemu) quit\n"
+    expected = (error + BODY).replace("\r\n", "\n")
+    assert normalise.monitor_output(raw, script, ()) == expected
+    assert normalise.monitor_output(plain, script, ()) == expected
+
+
+def test_monitor_expectations_need_a_script() -> None:
+    for case in CASES:
+        if case.expect_monitor:
+            assert case.monitor, case.id

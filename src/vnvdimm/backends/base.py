@@ -10,6 +10,7 @@ backend created is undone (file unlinked or restored, mapping released).
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 from collections.abc import Callable
@@ -213,6 +214,7 @@ class HostMemoryBackend:
             self._alloc()
             if self.ctx.dry_run:
                 self._check_numa_policy()
+                self._check_prealloc()
                 return
             assert self.mapping is not None
             if self.merge:
@@ -230,11 +232,15 @@ class HostMemoryBackend:
         raise NotImplementedError
 
     def map_fd(self, fd: int, align_option: int, *, readonly: bool = False,
-               sync: bool = False) -> None:
-        """QEMU 7.2 qemu_ram_alloc_from_fd + file_ram_alloc."""
+               sync: bool = False, file_size: int | None = None) -> None:
+        """QEMU 7.2 qemu_ram_alloc_from_fd + file_ram_alloc.
+
+        `fd` is -1 in a dry run for a file that would be created; `file_size`
+        overrides what the descriptor says (a dry-run memfd)."""
         host_page = host_page_size()
         size = -(-self.size // host_page) * host_page
-        file_size = get_file_size(fd, self.ctx.sysfs_root) if fd >= 0 else 0
+        if file_size is None:
+            file_size = get_file_size(fd, self.ctx.sysfs_root) if fd >= 0 else 0
         if 0 < file_size < size:
             raise VnvdimmError(
                 f"backing store size 0x{file_size:x} does not match 'size' option 0x{size:x}")
@@ -259,6 +265,9 @@ class HostMemoryBackend:
                 f"0x{self.page_size:x}")
         size = -(-size // self.page_size) * self.page_size
         if self.ctx.dry_run:
+            if fd >= 0 and stat.S_ISDIR(os.fstat(fd).st_mode):
+                raise VnvdimmError("unable to map backing store for guest RAM: "
+                                   + os.strerror(errno.ENODEV))
             self.align, self.region_size = align, self.size
             return
         if file_size == 0:
@@ -293,6 +302,14 @@ class HostMemoryBackend:
             bind_memory(self.mapping.address, self.mapping.size, self.policy,
                         sorted(self.host_nodes))
 
+    def _check_prealloc(self) -> None:
+        """What a dry run can tell about preallocation: a read-only mapping
+        cannot be populated for writing (QEMU 7.2 crashes here; we fail)."""
+        if self.prealloc and self.readonly_region:
+            from vnvdimm.host.prealloc import PREALLOC_FAILED
+
+            raise VnvdimmError(f"{PREALLOC_FAILED}: {os.strerror(errno.EFAULT)}")
+
     def _check_numa_policy(self) -> None:
         if self.host_nodes and self.policy == "default":
             raise VnvdimmError(
@@ -300,6 +317,12 @@ class HostMemoryBackend:
                 "specify a policy other than default")
         if not self.host_nodes and self.policy != "default":
             raise VnvdimmError(f"host-nodes must be set for policy {self.policy}")
+        if self.ctx.dry_run and self.host_nodes:
+            from vnvdimm.host.numa import nodes_online
+
+            if not self.host_nodes <= nodes_online():
+                raise VnvdimmError("cannot bind memory to host NUMA nodes: "
+                                   + os.strerror(errno.EINVAL))
 
     def _preallocate(self) -> None:
         from vnvdimm.host.prealloc import prealloc

@@ -131,7 +131,9 @@ class FileBackend(HostMemoryBackend):
             return VnvdimmError(
                 f"can't open backing store {path} for guest RAM: {os.strerror(code)}")
         if os.path.isdir(path):
-            if not self.readonly and not os.access(path, os.W_OK | os.X_OK):
+            if self.readonly:
+                return os.open(path, os.O_RDONLY)  # QEMU 7.2 maps the directory itself
+            if not os.access(path, os.W_OK | os.X_OK):
                 raise fail(errno.EACCES)
             return -1
         if os.path.lexists(path):
@@ -150,7 +152,8 @@ class FileBackend(HostMemoryBackend):
         return -1
 
     def close(self, *, abort: bool = False) -> None:
-        if self.discard_data and self.mapping is not None and self.region_size:
+        # Discarding is for a normal shutdown; an aborted build keeps the data.
+        if self.discard_data and not abort and self.mapping is not None and self.region_size:
             self.mapping.madvise(libc.MADV_REMOVE)
         super().close(abort=abort)
 

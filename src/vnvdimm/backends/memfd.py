@@ -59,7 +59,7 @@ class MemfdBackend(HostMemoryBackend):
         if not self.size:
             raise VnvdimmError("can't create backend with size 0")
         if self.ctx.dry_run:
-            self.map_fd(-1, 0)
+            self.map_fd(-1, 0, file_size=self.size)  # the memfd would be sized exactly
             return
         flags = os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING
         if self.hugetlb:

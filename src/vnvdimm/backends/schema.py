@@ -160,7 +160,7 @@ def visit_object_options(args: Mapping[str, object], *, style: Style) -> ObjectO
     """
     remaining = dict(args)
     qom_type = remaining.pop("qom-type", None)
-    if isinstance(qom_type, list):
+    if style == "opts" and isinstance(qom_type, list):
         qom_type = qom_type[-1]
     if qom_type is None:
         raise VnvdimmError("Parameter 'qom-type' is missing")

@@ -33,9 +33,14 @@ def _signal_waiter(write_fd: int) -> None:
     os.write(write_fd, f"{info.si_signo} {info.si_pid}\n".encode())
 
 
+def block_stop_signals() -> None:
+    """Hold SIGTERM/SIGINT/SIGHUP for the waiter thread (inherited by new threads)."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+
+
 def serve(machine: Machine, *, hmp_stdio: bool, quit_on_eof: bool) -> int:
     """Run until `quit` on the console or a stop signal; returns the exit status."""
-    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    block_stop_signals()
     read_fd, write_fd = os.pipe()
     threading.Thread(target=_signal_waiter, args=(write_fd,), daemon=True).start()
     selector = selectors.DefaultSelector()

@@ -12,6 +12,7 @@ from vnvdimm.cli.report import report_error, warn
 from vnvdimm.errors import VnvdimmError
 
 PREALLOC_PROGRESS_MIN = 256 << 20  # show progress for preallocations at least this big
+MEMORY_HOTPLUG_GLOBALS = ("PIIX4_PM.memory-hotplug-support=", "ICH9-LPC.memory-hotplug-support=")
 
 
 def run(argv: list[str]) -> int:
@@ -26,8 +27,8 @@ def run(argv: list[str]) -> int:
         report_error(error)
         return 1
     for opt in opts:
-        if opt.name == "global" and (opt.value or "").startswith("PIIX4_PM.memory-hotplug"):
-            continue  # the one -global with a meaning for memory devices
+        if opt.name == "global" and (opt.value or "").startswith(MEMORY_HOTPLUG_GLOBALS):
+            continue  # the -globals with a meaning for memory devices
         if option_kind(opt.name) == "warn":
             warn(f"{opt.text}: ignored: vnvdimm runs no guest code")
     monitor = next((o for o in opts if o.name == "monitor" and o.value == "stdio"), None)
@@ -37,6 +38,9 @@ def run(argv: list[str]) -> int:
         report_error(VnvdimmError("cannot use stdio with -daemonize", location=monitor.text))
         return 1
     status_fd = _daemonize() if daemonize else None
+    from vnvdimm.cli.lifecycle import block_stop_signals
+
+    block_stop_signals()  # a stop request during start-up is honoured once running
     pid_fd = None
     machine = None
     try:

@@ -222,21 +222,33 @@ class HostMapping:
         return libc.madvise(self.address + offset, length, advice)
 
     def close(self) -> None:
-        """Release the view and unmap block + guard page. Safe to call twice."""
+        """Release the view and unmap block + guard page. Safe to call twice.
+
+        If views of the block are still alive somewhere (a slice kept by the
+        caller, a traceback holding one), unmapping would let them crash the
+        interpreter.  The block is then replaced in place by anonymous private
+        memory: the file is released all the same, stale views read zeros, and
+        only the address space stays reserved until they are gone."""
         if self._closed:
             return
+        in_use = False
         for view in reversed(self._views):
-            view.release()  # BufferError if someone exported our own view
+            try:
+                view.release()
+            except BufferError:
+                in_use = True
         self._views = []
         array = self._array
         # Derived views (slices, casts) keep the array alive through their
         # shared buffer; unmapping under them would crash the interpreter.
-        if hasattr(sys, "getrefcount") and sys.getrefcount(array) > 3:
-            self._make_views()
-            raise BufferError("cannot unmap guest RAM: views of it are still in use")
+        if in_use or (hasattr(sys, "getrefcount") and sys.getrefcount(array) > 3):
+            libc.mmap(self.address, self.size + self.guard_size,
+                      libc.PROT_READ | libc.PROT_WRITE,
+                      libc.MAP_PRIVATE | libc.MAP_ANONYMOUS | libc.MAP_FIXED, -1, 0)
+        else:
+            libc.munmap(self.address, self.size + self.guard_size)
         self._array = None
         self._closed = True
-        libc.munmap(self.address, self.size + self.guard_size)
 
     def __enter__(self) -> HostMapping:
         return self

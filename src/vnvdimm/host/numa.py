@@ -39,3 +39,17 @@ def bind_memory(address: int, length: int, policy: str, nodes: list[int]) -> Non
     if policy == "default" and code == errno.ENOSYS:
         return
     raise VnvdimmError(f"cannot bind memory to host NUMA nodes: {os.strerror(code)}")
+
+
+def nodes_online(sysfs_root: str = "/sys") -> set[int]:
+    """Host NUMA nodes from sysfs (`0-3,5`); node 0 when there is no NUMA sysfs."""
+    try:
+        with open(f"{sysfs_root}/devices/system/node/online", encoding="ascii") as handle:
+            text = handle.read().strip()
+    except OSError:
+        return {0}
+    nodes: set[int] = set()
+    for part in filter(None, text.split(",")):
+        low, _, high = part.partition("-")
+        nodes.update(range(int(low), int(high or low) + 1))
+    return nodes

@@ -98,7 +98,17 @@ class MachineConfig:
     ram_slots: int = 0
     smp_cpus: int = 1
     numa_nodes: list[NumaNode] = field(default_factory=list)
-    piix4_memory_hotplug: bool = True  # -global PIIX4_PM.memory-hotplug-support
+    piix4_memory_hotplug: bool | None = None  # -global PIIX4_PM.memory-hotplug-support
+    ich9_memory_hotplug: bool = True  # -global ICH9-LPC.memory-hotplug-support
+
+    @property
+    def memory_hotplug_support(self) -> bool:
+        """The ACPI device's memory-hotplug-support (PIIX4 default off up to 2.0)."""
+        if self.type.family == "q35":
+            return self.ich9_memory_hotplug
+        if self.piix4_memory_hotplug is None:
+            return self.type.piix4_memory_hotplug_default
+        return self.piix4_memory_hotplug
 
     @property
     def effective_ram_size(self) -> int:
@@ -133,6 +143,8 @@ def apply_machine_properties(config: MachineConfig, props: Mapping[str, object])
     for name, value in props.items():
         if name in ("type", "accel"):
             continue
+        if isinstance(value, dict | list) and _known(name, mtype):
+            raise VnvdimmError(f"Parameters '{name}.*' are unexpected")
         if name == "nvdimm" and mtype.has_nvdimm_property:
             config.nvdimm = _bool(name, value, True)
         elif name == "nvdimm-persistence" and mtype.has_nvdimm_property:
@@ -167,6 +179,19 @@ def apply_machine_properties(config: MachineConfig, props: Mapping[str, object])
             continue
         else:
             raise VnvdimmError(f"Property '{mtype.qom_type}.{name}' not found")
+
+
+def _known(name: str, mtype: MachineType) -> bool:
+    """A scalar machine property of this type (a dotted key there is refused)."""
+    if name in ("nvdimm", "nvdimm-persistence"):
+        return mtype.has_nvdimm_property
+    if name in ("max-ram-below-4g",):
+        return mtype.is_pc
+    return name in _SCALARS or (name in _INERT_PROPERTIES and _applies(name, mtype))
+
+
+_SCALARS = frozenset({"acpi", "mem-merge", "dump-guest-core", "x-oem-id", "x-oem-table-id",
+                      "memory-backend"})
 
 
 def _applies(name: str, mtype: MachineType) -> bool:

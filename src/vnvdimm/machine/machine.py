@@ -74,6 +74,8 @@ class Machine:
         self.objects_order = GHashOrder()  # QEMU lists /objects in GLib hash order
         self.peripheral: dict[str, PCDimm] = {}
         self.peripheral_anon: dict[str, PCDimm] = {}
+        self.peripheral_order = GHashOrder()
+        self.anon_order = GHashOrder()
         self._anon_count = 0
         self.memory_map: MemoryMap | None = None
         self.ram_backends: list[HostMemoryBackend] = []
@@ -170,6 +172,8 @@ class Machine:
         if before_numa is not None:
             before_numa()
         self.memory_map = build_memory_map(config)
+        if config.nvdimm and config.type.legacy_fw_cfg:
+            self.warn("Unknown firmware file in legacy mode: etc/acpi/nvdimm-mem")
         node_memdevs = _numa_memdevs(config)
         if node_memdevs:
             self.ram_backends = [self._resolve_ram_memdev(name) for name in node_memdevs]
@@ -216,9 +220,20 @@ class Machine:
         yield from self.peripheral.values()
         yield from self.peripheral_anon.values()
 
+    def devices_in_qom_order(self) -> list[PCDimm]:
+        """Devices as QEMU's walk of /machine meets them: /machine/peripheral
+        before /machine/peripheral-anon, each in GLib hash order."""
+        named = [self.peripheral[name] for name in self.peripheral_order.order()]
+        anon = [self.peripheral_anon[name] for name in self.anon_order.order()]
+        return named + anon
+
     def memory_devices(self) -> list[PCDimm]:
-        """Realized memory devices sorted by address (query-memory-devices order)."""
-        return sorted((d for d in self.devices() if d.realized), key=lambda d: d.addr)
+        """Realized memory devices in query-memory-devices order.
+
+        QEMU inserts each device it meets into an address-sorted list ahead of
+        any with the same address, so ties come out in reverse walk order."""
+        walk = [d for d in self.devices_in_qom_order() if d.realized]
+        return sorted(reversed(walk), key=lambda d: d.addr)
 
     def find_device(self, device_id: str) -> PCDimm:
         device = self.peripheral.get(device_id)
@@ -243,6 +258,8 @@ class Machine:
             if self._device_models is None:
                 self._device_models = _known_device_models()
             if driver in self._device_models:
+                if props.get("id") is None:
+                    self._next_anon_name()  # it still takes a device[N] name in QEMU
                 return None
             raise VnvdimmError(f"'{driver}' is not a valid device model name")
         if self.ready and not self.config.type.has_hotplug_handler:
@@ -268,16 +285,25 @@ class Machine:
             if device.id in self.peripheral:
                 raise VnvdimmError(f"Duplicate device ID '{device.id}'")
             self.peripheral[device.id] = device
+            self.peripheral_order.insert(device.id)
         else:
-            device.anon_name = f"device[{self._anon_count}]"
-            self._anon_count += 1
+            device.anon_name = self._next_anon_name()
             self.peripheral_anon[device.anon_name] = device
+            self.anon_order.insert(device.anon_name)
+
+    def _next_anon_name(self) -> str:
+        """QEMU names id-less devices device[N] from one counter for all models."""
+        name = f"device[{self._anon_count}]"
+        self._anon_count += 1
+        return name
 
     def _unregister(self, device: PCDimm) -> None:
         if device.id is not None:
-            self.peripheral.pop(device.id, None)
+            if self.peripheral.pop(device.id, None) is not None:
+                self.peripheral_order.remove(device.id)
         elif device.anon_name is not None:
             self.peripheral_anon.pop(device.anon_name, None)
+            self.anon_order.remove(device.anon_name)
 
     def _resolve_memdev(self, path: str) -> HostMemoryBackend:
         """QOM link resolution for `memdev` (absolute or partial path)."""
@@ -303,15 +329,33 @@ class Machine:
         raise not_found(path)
 
     def plug(self, device: PCDimm) -> None:
-        """The one plug path: pre-plug, realize, plug (QEMU's device_set_realized)."""
+        """The one plug path: pre-plug, realize, plug (QEMU's device_set_realized).
+
+        A failure at any step leaves the machine as it was: nothing mapped, the
+        backend free again, slot and address unused."""
         if self.config.type.has_hotplug_handler:
             self._pre_plug(device)
         self._realize(device)
-        if self.config.type.has_hotplug_handler:
-            self._map_device(device)
-        device.hotplugged = self.ready
-        for listener in self.plug_listeners:
-            listener(device)
+        try:
+            if self.config.type.has_hotplug_handler:
+                self._map_device(device)
+            device.hotplugged = self.ready
+            for listener in self.plug_listeners:
+                listener(device)
+        except BaseException:
+            self._unplug(device)
+            raise
+
+    def _unplug(self, device: PCDimm) -> None:
+        if device.plugged and not self.dry_run:
+            self.guest_memory.remove(self._region_name(device))
+        device.plugged = device.realized = False
+        if device.memdev is not None and device.memdev.user is device:
+            device.memdev.user = None
+
+    @staticmethod
+    def _region_name(device: PCDimm) -> str:
+        return f"{device.driver} {device.qom_name}"
 
     def _pre_plug(self, device: PCDimm) -> None:
         config = self.config
@@ -320,9 +364,10 @@ class Machine:
                 "memory hotplug is not enabled: missing acpi device or acpi disabled")
         if isinstance(device, NVDimm) and not config.nvdimm:
             raise VnvdimmError("nvdimm is not enabled: missing 'nvdimm' in '-M'")
-        if config.type.family == "pc" and not config.piix4_memory_hotplug:
-            raise VnvdimmError(
-                "memory hotplug is not enabled: PIIX4_PM.memory-hotplug-support is not set")
+        if not config.memory_hotplug_support:
+            device_name = "ICH9-LPC" if config.type.family == "q35" else "PIIX4_PM"
+            raise VnvdimmError(f"memory hotplug is not enabled: {device_name}"
+                               ".memory-hotplug-support is not set")
         self._assign_slot(device)
         self._assign_addr(device)
 
@@ -411,7 +456,10 @@ class Machine:
         if device.memdev.is_mapped:
             raise VnvdimmError(f"can't use already busy memdev: {device.memdev.id}")
         nodes = len(self.config.numa_nodes)
-        if (nodes > 0 and device.node >= nodes) or (not nodes and device.node):
+        if not self.config.type.supports_numa:
+            if device.node:
+                raise VnvdimmError("machine doesn't support NUMA")
+        elif (nodes > 0 and device.node >= nodes) or (not nodes and device.node):
             raise VnvdimmError(
                 f"'DIMM property node has value {device.node}' which exceeds the number of "
                 f"numa nodes: {nodes or 1}")
@@ -424,7 +472,7 @@ class Machine:
         if self.dry_run:
             return
         self.guest_memory.add(GuestRegion(device.addr, device.guest_view(),
-                                          f"{device.driver} {device.qom_name}"))
+                                          self._region_name(device)))
         device.plugged = True
 
     # -- guest-physical access ----------------------------------------------------

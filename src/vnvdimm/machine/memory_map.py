@@ -86,8 +86,6 @@ def build_memory_map(config: MachineConfig, *, phys_bits: int = DEFAULT_PHYS_BIT
     maxram = config.effective_maxram_size
     below, above = split_ram(config)
     above_start = FOUR_GIB
-    if mtype.family == "isapc" and (config.ram_slots or maxram > ram):
-        raise VnvdimmError(f"\"-memory 'slots|maxmem'\" is not supported by: {mtype.name}")
 
     has_device_memory = mtype.has_reserved_memory and ram < maxram
     dm_size = 0
@@ -116,6 +114,9 @@ def build_memory_map(config: MachineConfig, *, phys_bits: int = DEFAULT_PHYS_BIT
             raise VnvdimmError(
                 f"Address space limit 0x{max_phys:x} < 0x{used:x} "
                 f"phys-bits too low ({phys_bits})")
+    if (mtype.family in ("pc", "isapc") and not mtype.has_reserved_memory
+            and (config.ram_slots or maxram > ram)):
+        raise VnvdimmError(f"\"-memory 'slots|maxmem'\" is not supported by: {mtype.name}")
     if has_device_memory:
         if config.ram_slots > ACPI_MAX_RAM_SLOTS:
             raise VnvdimmError(f"unsupported amount of memory slots: {config.ram_slots}")

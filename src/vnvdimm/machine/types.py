@@ -29,7 +29,7 @@ class MachineType:
     @property
     def ram_id(self) -> str:
         """Id of the implicit RAM backend."""
-        return "microvm.ram" if self.family == "microvm" else "pc.ram"
+        return {"microvm": "microvm.ram", "none": "ram"}.get(self.family, "pc.ram")
 
     @property
     def is_pc(self) -> bool:
@@ -41,7 +41,46 @@ class MachineType:
 
     @property
     def has_reserved_memory(self) -> bool:
-        return self.family in ("pc", "q35")
+        """Device memory for DIMMs exists from pc-i440fx-2.1 on (and on every q35)."""
+        return self.family == "q35" or (self.family == "pc" and self.version >= (2, 1))
+
+    @property
+    def piix4_memory_hotplug_default(self) -> bool:
+        return self.version > (2, 0)
+
+    @property
+    def deprecation(self) -> str | None:
+        """QEMU 7.2's warning for the deprecated pc-i440fx-1.x types."""
+        if self.family == "pc" and self.version < (2, 0):
+            return (f"Machine type '{self.name}' is deprecated: old and unattended - use a "
+                    "newer version instead")
+        return None
+
+    @property
+    def legacy_fw_cfg(self) -> bool:
+        """Types up to 2.5 lay fw_cfg files out in legacy mode (nvdimm-mem is unknown)."""
+        return self.is_pc and self.version <= (2, 5)
+
+    @property
+    def supports_numa(self) -> bool:
+        return self.family != "none"
+
+    @property
+    def numa_mem_supported(self) -> bool:
+        """`-numa node,mem=` and RAM auto-split across nodes: types before 5.1."""
+        return self.is_pc and self.version < (5, 1)
+
+    @property
+    def max_cpus(self) -> int:
+        if self.family in ("isapc", "none"):
+            return 1
+        if self.family == "microvm" or (self.family == "q35" and self.version >= (2, 7)):
+            return 288
+        return 255
+
+    @property
+    def prefer_sockets(self) -> bool:
+        return self.is_pc and self.version < (6, 2)
 
     @property
     def has_hotplug_handler(self) -> bool:
