@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
@@ -30,6 +29,8 @@ def check(argv: list[str]) -> int:
         machine = build_machine(split_argv(argv), dry_run=True, warn=warnings.append)
     except VnvdimmError as error:
         if as_json:
+            import json
+
             print(json.dumps({"ok": False, "error": error.message}))
         report_error(error)
         return 1
@@ -39,6 +40,8 @@ def check(argv: list[str]) -> int:
         machine.close()
     summary["qemu-warnings"] = [str(w) for w in warnings]
     if as_json:
+        import json
+
         print(json.dumps({"ok": True, **summary}, indent=2))
         return 0
     for message in warnings:

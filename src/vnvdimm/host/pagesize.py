@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import mmap
-import platform
+import os
 import sys
 
 from vnvdimm.host import libc
@@ -57,7 +57,7 @@ def vmalloc_align() -> int:
     """
     if not sys.platform.startswith("linux"):
         return host_page_size()
-    machine = platform.machine().lower()
+    machine = os.uname().machine.lower()
     if machine in ("x86_64", "amd64", "aarch64", "arm64", "ppc64", "ppc64le") or (
         machine.startswith("arm") or machine.startswith("riscv")
     ):

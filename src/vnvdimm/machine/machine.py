@@ -478,7 +478,13 @@ class Machine:
     # -- guest-physical access ----------------------------------------------------
 
     def read(self, addr: int, length: int) -> bytes:
+        """A copy of guest memory.  For blocks of 32 MiB and more prefer `read_into`
+        or `view`: allocating a fresh `bytes` that large costs page faults."""
         return self.guest_memory.read(addr, length)
+
+    def read_into(self, addr: int, buffer: bytearray | memoryview) -> None:
+        """Fill `buffer` from guest memory at `addr` (memcpy speed at any size)."""
+        self.guest_memory.read_into(addr, buffer)
 
     def write(self, addr: int, data: bytes | bytearray | memoryview) -> None:
         self.guest_memory.write(addr, data)
