@@ -82,6 +82,7 @@ class Machine:
         self.guest_memory = GuestMemory()
         self.ready = False  # QEMU's PHASE_MACHINE_READY: later plugs are hotplugs
         self.plug_listeners: list[PlugListener] = []
+        self.io_handlers: dict[int, Callable[[int, int], None]] = {}
         self._device_models: frozenset[str] | None = None
 
     # -- context management ---------------------------------------------------
@@ -474,6 +475,18 @@ class Machine:
         self.guest_memory.add(GuestRegion(device.addr, device.guest_view(),
                                           self._region_name(device)))
         device.plugged = True
+
+    # -- guest I/O ports ------------------------------------------------------------
+
+    def io_write(self, port: int, size: int, value: int) -> None:
+        """A guest `out` to an I/O port; devices register in `io_handlers`."""
+        handler = self.io_handlers.get(port)
+        if handler is not None:
+            handler(size, value)
+
+    def io_read(self, port: int, size: int) -> int:
+        """A guest `in` from an I/O port (unclaimed ports and QEMU's DSM port read 0)."""
+        return 0
 
     # -- guest-physical access ----------------------------------------------------
 
