@@ -836,21 +836,20 @@ class MemoryOptions:
 
 
 def check_memory_option(text: str, location: str | None = None,
-                        warnings: list[QemuWarning] | None = None) -> None:
-    """Stage 1 of ``-m`` alone (QemuOpts syntax, errors located); see below."""
+                        warnings: list[QemuWarning] | None = None) -> list[tuple[str, str]]:
+    """Stage 1 of one ``-m`` option alone (QemuOpts syntax, errors located)."""
     found: list[QemuWarning] = []
     try:
-        qemu_opts_parse(text, "size", merge_lists=True, desc=_MEMORY_DESC,
-                        detect_help=True, warnings=found)
+        return qemu_opts_parse(text, "size", merge_lists=True, desc=_MEMORY_DESC,
+                               detect_help=True, warnings=found)
     except HelpRequested:
-        _flush(warnings, found, location)
         raise HelpRequested(_MEMORY_HELP, 1) from None
     except VnvdimmError as exc:
-        _flush(warnings, found, location)
         if location:
             exc.with_location(location)
         raise
-    _flush(warnings, found, location)
+    finally:
+        _flush(warnings, found, location)
 
 
 def parse_memory_option(
@@ -902,20 +901,7 @@ def parse_memory_options(
     merged: dict[str, str] = {}
     nonzero_size: str | None = None
     for text, location in occurrences:
-        found: list[QemuWarning] = []
-        try:
-            pairs = qemu_opts_parse(text, "size", merge_lists=True, desc=_MEMORY_DESC,
-                                    detect_help=True, warnings=found)
-        except HelpRequested:
-            _flush(warnings, found, location)
-            raise HelpRequested(_MEMORY_HELP, 1) from None
-        except VnvdimmError as exc:
-            _flush(warnings, found, location)
-            if location:
-                exc.with_location(location)
-            raise
-        _flush(warnings, found, location)
-        for name, value in pairs:
+        for name, value in check_memory_option(text, location, warnings):
             merged[name] = value
     size_text = merged.get("size")
     if size_text is not None and parse_size(size_text) != 0:
@@ -947,3 +933,16 @@ def _flush(into: list[QemuWarning] | None, found: list[QemuWarning],
            location: str | None) -> None:
     if into is not None:
         into.extend(w.at(location) for w in found)
+
+
+def parse_json_object(text: str) -> dict[str, object]:
+    """A JSON-form option (``-object {...}``, ``object_add {...}``)."""
+    import json  # only JSON-form options pay for it
+
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise VnvdimmError(f"JSON parse error, {exc}") from None
+    if not isinstance(value, dict):
+        raise VnvdimmError("Invalid JSON object given")
+    return value

@@ -10,7 +10,6 @@ that order so the first error reported is QEMU's first error.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -107,7 +106,7 @@ def _memory_text(memory: dict[str, object]) -> str:
 def _parse_object(value: str, seen_ids: set[str]) -> ObjectOptions:
     """QEMU 7.2 parses `-object` with QemuOpts (not keyval) unless it is JSON."""
     if value.startswith("{"):
-        return visit_object_options(_json_object(value), style="json")
+        return visit_object_options(options.parse_json_object(value), style="json")
     object_id, pairs = options.qemu_opts_parse_with_id(value, "qom-type")
     if object_id is not None:
         if object_id in seen_ids:
@@ -125,7 +124,7 @@ def _parse_object(value: str, seen_ids: set[str]) -> ObjectOptions:
 
 def _parse_device(value: str, seen_ids: set[str]) -> tuple[dict[str, object], bool]:
     if value.startswith("{"):
-        return _json_object(value), False
+        return options.parse_json_object(value), False
     device_id, pairs = options.qemu_opts_parse_with_id(value, "driver")
     props: dict[str, object] = {}
     for key, item in pairs:
@@ -136,16 +135,6 @@ def _parse_device(value: str, seen_ids: set[str]) -> tuple[dict[str, object], bo
             raise VnvdimmError(f"Duplicate ID '{device_id}' for device")
         seen_ids.add(device_id)
     return props, True
-
-
-def _json_object(text: str) -> dict[str, object]:
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise VnvdimmError(f"JSON parse error, {exc}") from None
-    if not isinstance(value, dict):
-        raise VnvdimmError("Invalid JSON object given")
-    return value
 
 
 _SMP_MEMBERS = ("cpus", "sockets", "dies", "clusters", "cores", "threads", "maxcpus")

@@ -9,7 +9,6 @@ key order QEMU prints.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -369,13 +368,7 @@ class CommandTable:
 
     def _hmp_object_add(self, rest: str, stderr: Callable[[str], None]) -> str:
         if rest.startswith("{"):
-            try:
-                args = json.loads(rest)
-            except ValueError as exc:
-                raise VnvdimmError(f"JSON parse error, {exc}") from None
-            if not isinstance(args, dict):
-                raise VnvdimmError("Invalid JSON object given")
-            opts = visit_object_options(args, style="json")
+            opts = visit_object_options(options.parse_json_object(rest), style="json")
         else:
             opts = visit_object_options(options.keyval_parse(rest, "qom-type"), style="keyval")
         self.machine.object_add(opts)
