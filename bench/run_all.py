@@ -21,6 +21,7 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("backend_mapping.py", ["--repeat", "51"]),
     ("startup.py", ["--runs", "5"]),
     ("prealloc.py", ["--size", "256M", "--runs", "3"]),
+    ("qmp_bench.py", ["--plugs", "4", "--processes", "2", "--seconds", "1", "--runs", "5"]),
 ]
 
 

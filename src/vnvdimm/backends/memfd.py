@@ -58,6 +58,8 @@ class MemfdBackend(HostMemoryBackend):
     def _alloc(self) -> None:
         if not self.size:
             raise VnvdimmError("can't create backend with size 0")
+        if self.hugetlbsize & (self.hugetlbsize - 1):
+            raise VnvdimmError("Hugepage size must be a power of 2")
         if self.ctx.dry_run:
             self.map_fd(-1, 0, file_size=self.size)  # the memfd would be sized exactly
             return

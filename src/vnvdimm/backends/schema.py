@@ -9,6 +9,7 @@ the QOM setters in QDict order (see ``qdict_order``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -194,6 +195,7 @@ def visit_object_options(args: Mapping[str, object], *, style: Style) -> ObjectO
     return ObjectOptions(qom_type, object_id, props)
 
 
+@functools.lru_cache(maxsize=4096)
 def tdb_hash(key: str) -> int:
     """QEMU's QDict bucket hash (the TDB hash), 32-bit."""
     data = key.encode()

@@ -20,6 +20,14 @@ def _size(value: int) -> str:
 def check(argv: list[str]) -> int:
     as_json = "--json" in argv
     argv = [a for a in argv if a != "--json"]
+    dump_dir = None
+    if "--dump-acpi" in argv:
+        at = argv.index("--dump-acpi")
+        if at + 1 >= len(argv):
+            print("vnvdimm: --dump-acpi needs a directory", file=sys.stderr)
+            return 2
+        dump_dir = argv[at + 1]
+        del argv[at:at + 2]
     from vnvdimm.cli.qemu_argv import split_argv
     from vnvdimm.machine.cmdline import build_machine
     from vnvdimm.machine.summary import summarize
@@ -36,6 +44,11 @@ def check(argv: list[str]) -> int:
         return 1
     try:
         summary = summarize(machine)
+        summary["guest"] = _guest_regions(machine)
+        if dump_dir is not None:
+            from vnvdimm.acpi.dump import dump_acpi
+
+            summary["acpi-files"] = dump_acpi(machine, dump_dir)
     finally:
         machine.close()
     summary["qemu-warnings"] = [str(w) for w in warnings]
@@ -48,6 +61,15 @@ def check(argv: list[str]) -> int:
         warn(message)
     print(_table(summary))
     return 0
+
+
+def _guest_regions(machine: Any) -> list[dict[str, object]]:
+    """The pmem regions the guest will find in the NFIT (none without one)."""
+    from vnvdimm.acpi.nfit import build_nfit
+    from vnvdimm.guest.regions import regions_from_nfit
+
+    nfit = build_nfit(machine)
+    return [] if nfit is None else [r.to_json() for r in regions_from_nfit(nfit)]
 
 
 def _table(summary: dict[str, Any]) -> str:
@@ -79,6 +101,19 @@ def _table(summary: dict[str, Any]) -> str:
             lines.append(
                 f"{d['slot']:>4}  {(d['id'] or '-'):<12} {d['driver']:<7} "
                 f"0x{d['addr']:<12x} {_size(d['size']):<12} {(d['memdev'] or '-'):<10} {label}")
+    if summary["guest"]:
+        lines.append("")
+        lines.append("guest view (NFIT):")
+        lines.append(f"{'handle':>6}  {'region':<30} {'node':>4}  {'serial':<10} "
+                     f"{'armed':<5}  iset cookies v1.1 / v1.2")
+        for r in summary["guest"]:
+            end = r["address"] + r["size"] - 1
+            lines.append(
+                f"{r['handle']:>6}  0x{r['address']:x}-0x{end:x}".ljust(38)
+                + f" {r['numa_node']:>4}  0x{r['serial']:<8x} {'yes' if r['armed'] else 'no':<5}"
+                f"  {r['iset_cookie_v1_1']} / {r['iset_cookie_v1_2']}")
+    for path in summary.get("acpi-files", []):
+        lines.append(f"wrote {path}")
     if summary["warnings"]:
         lines.append("")
         lines.extend(f"warning: {w}" for w in summary["warnings"])

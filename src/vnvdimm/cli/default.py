@@ -15,6 +15,7 @@ from vnvdimm.cli.report import report_error, warn
 from vnvdimm.errors import VnvdimmError
 
 IMAGE_NAME = "nvdimm0.img"
+QMP_SOCKET_NAME = "qmp.sock"
 IMAGE_SIZE = "1G"
 LABEL_SIZE = "128K"
 
@@ -39,6 +40,8 @@ def run_default() -> int:
     from vnvdimm.cli.lifecycle import serve
     from vnvdimm.cli.qemu_argv import split_argv
     from vnvdimm.machine.cmdline import build_machine
+    from vnvdimm.monitor.chardev import ChardevSpec, MonitorSpec
+    from vnvdimm.monitor.server import MonitorServer
 
     directory = state_dir()
     directory.mkdir(parents=True, exist_ok=True)
@@ -49,13 +52,25 @@ def run_default() -> int:
     except VnvdimmError as error:
         report_error(error)
         return 1
+    qmp_path = str(directory / QMP_SOCKET_NAME)
+    location = f"-qmp unix:{qmp_path},server=on,wait=off"
+    qmp = ChardevSpec("compat_monitor0", "socket", location, path=qmp_path, server=True,
+                      wait=False)
+    server = MonitorServer([MonitorSpec(qmp, "control", False, location)])
+    try:
+        server.open()
+    except VnvdimmError as error:
+        machine.close()
+        report_error(error)
+        return 1
     try:
         nvdimm = machine.find_device("nvdimm0")
         print(f"vnvdimm: platform ready: {' '.join(args)}")
         print(f"vnvdimm: NVDIMM image: {image} (pmem {nvdimm.memory_region_size()} bytes "
               f"at 0x{nvdimm.addr:x}, labels in the last {LABEL_SIZE})")
+        print(f"vnvdimm: QMP monitor: {qmp_path} (e.g. qmp-shell {qmp_path})")
         print("vnvdimm: HMP monitor on this terminal; 'quit' or Ctrl-C stops")
         sys.stdout.flush()
-        return serve(machine, hmp_stdio=True, quit_on_eof=True)
+        return serve(machine, hmp_stdio=True, quit_on_eof=True, server=server)
     finally:
         machine.close()

@@ -7,8 +7,9 @@ import sys
 USAGE = """\
 usage: vnvdimm                       run the default platform (1 GiB NVDIMM, data kept)
        vnvdimm run [QEMU options]    run a platform from a QEMU command line
-       vnvdimm check [QEMU options] [--json]
-                                     validate a QEMU command line and show its memory map
+       vnvdimm check [QEMU options] [--json] [--dump-acpi DIR]
+                                     validate a QEMU command line, show its memory map and
+                                     the guest's view; write the NFIT/SRAT it implies
        vnvdimm --version
 """
 

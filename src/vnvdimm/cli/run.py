@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from vnvdimm.cli.report import report_error, warn
+from vnvdimm.cli.report import PROGRAM, report_error, warn
 from vnvdimm.errors import VnvdimmError
 
 PREALLOC_PROGRESS_MIN = 256 << 20  # show progress for preallocations at least this big
@@ -31,11 +31,20 @@ def run(argv: list[str]) -> int:
             continue  # the -globals with a meaning for memory devices
         if option_kind(opt.name) == "warn":
             warn(f"{opt.text}: ignored: vnvdimm runs no guest code")
-    monitor = next((o for o in opts if o.name == "monitor" and o.value == "stdio"), None)
+    from vnvdimm.monitor import chardev
+
+    try:
+        monitors = chardev.parse_monitor_options(
+            [(o.canonical, o.value or "", o.text) for o in opts], warn=warn)
+    except VnvdimmError as error:
+        sys.stderr.write(chardev.report(error, PROGRAM))
+        return 1
     daemonize = any(o.name == "daemonize" for o in opts)
     pidfile = next((o.value for o in opts if o.name == "pidfile"), None)
-    if daemonize and monitor is not None:
-        report_error(VnvdimmError("cannot use stdio with -daemonize", location=monitor.text))
+    stdio = next((m for m in monitors if m.chardev.backend == "stdio"), None)
+    if daemonize and stdio is not None:
+        report_error(VnvdimmError("cannot use stdio with -daemonize",
+                                  location=stdio.chardev.location))
         return 1
     status_fd = _daemonize() if daemonize else None
     from vnvdimm.cli.lifecycle import block_stop_signals
@@ -43,12 +52,20 @@ def run(argv: list[str]) -> int:
     block_stop_signals()  # a stop request during start-up is honoured once running
     pid_fd = None
     machine = None
+    server = None
     try:
         if pidfile:
             pid_fd = _write_pidfile(pidfile)
         machine = build_machine(opts, warn=warn, progress=_progress_printer())
+        from vnvdimm.monitor.server import MonitorServer
+
+        server = MonitorServer(monitors)
+        server.open(info=_info)
     except VnvdimmError as error:
         report_error(error)
+        if machine is not None:
+            machine.close()
+            machine = None
         return 1
     finally:
         if machine is None and pidfile and pid_fd is not None:
@@ -58,11 +75,17 @@ def run(argv: list[str]) -> int:
     try:
         if status_fd is not None:
             _detach(status_fd)
-        return serve(machine, hmp_stdio=monitor is not None, quit_on_eof=False)
+        return serve(machine, server=server,
+                     prelaunch=any(o.name == "S" for o in opts))
     finally:
         machine.close()
         if pidfile and pid_fd is not None:
             _remove_pidfile(pidfile, pid_fd)
+
+
+def _info(location: str, text: str) -> None:
+    sys.stderr.write(f"{PROGRAM}: {location}: info: {text}\n")
+    sys.stderr.flush()
 
 
 def _daemonize() -> int:

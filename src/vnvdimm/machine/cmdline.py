@@ -381,6 +381,12 @@ def build_machine(opts: Sequence[Option], *, dry_run: bool = False,
                 raise error.with_location(where) from None
             if device is None and warn is not None:
                 warn(f"{where}: device ignored: vnvdimm emulates only memory devices")
+        if config.nvdimm:
+            # Platform assembly reaches up one layer: the NVDIMM ACPI device
+            # (FIT buffer, DSM port) exists from machine init, as in QEMU.
+            from vnvdimm.acpi.state import NvdimmAcpiState
+
+            machine.acpi = NvdimmAcpiState.attach(machine)
         machine.ready = True
     except BaseException:
         machine.close(abort=True)

@@ -167,12 +167,12 @@ def apply_machine_properties(config: MachineConfig, props: Mapping[str, object])
             text = _str(name, value)
             if len(text) > 6:
                 raise VnvdimmError("Property 'x-oem-id' should be up to 6 characters")
-            config.oem_id = text.ljust(6, " ")[:6] if text else text
+            config.oem_id = text  # QEMU copies it into a NUL-padded field
         elif name == "x-oem-table-id":
             text = _str(name, value)
             if len(text) > 8:
                 raise VnvdimmError("Property 'x-oem-table-id' should be up to 8 characters")
-            config.oem_table_id = text.ljust(8, " ")[:8] if text else text
+            config.oem_table_id = text
         elif name == "memory-backend":
             config.memory_backend = _str(name, value)
         elif name in _INERT_PROPERTIES and _applies(name, mtype):

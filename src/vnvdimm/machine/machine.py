@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from vnvdimm import options
 from vnvdimm.backends.base import BackendContext, HostMemoryBackend
@@ -22,6 +23,10 @@ from vnvdimm.machine.config import MachineConfig
 from vnvdimm.machine.ghash import GHashOrder
 from vnvdimm.machine.guest_memory import GuestMemory, GuestRegion
 from vnvdimm.machine.memory_map import MemoryMap, build_memory_map
+
+if TYPE_CHECKING:
+    from vnvdimm.acpi.state import NvdimmAcpiState
+    from vnvdimm.guest.driver import GuestView
 
 
 @dataclass
@@ -83,6 +88,7 @@ class Machine:
         self.ready = False  # QEMU's PHASE_MACHINE_READY: later plugs are hotplugs
         self.plug_listeners: list[PlugListener] = []
         self.io_handlers: dict[int, Callable[[int, int], None]] = {}
+        self.acpi: NvdimmAcpiState | None = None  # attached by build_machine when nvdimm=on
         self._device_models: frozenset[str] | None = None
 
     # -- context management ---------------------------------------------------
@@ -475,6 +481,16 @@ class Machine:
         self.guest_memory.add(GuestRegion(device.addr, device.guest_view(),
                                           self._region_name(device)))
         device.plugged = True
+
+    def guest(self) -> GuestView:
+        """What a guest's NVDIMM driver sees (`ndctl list -DRN` shape), found only
+        through guest-visible interfaces: the NFIT, guest memory and the DSM port."""
+        from vnvdimm.acpi.state import NvdimmAcpiState
+        from vnvdimm.guest.driver import GuestDriver
+
+        if self.acpi is None:
+            self.acpi = NvdimmAcpiState.attach(self)
+        return GuestDriver(self, self.acpi).probe()
 
     # -- guest I/O ports ------------------------------------------------------------
 

@@ -106,7 +106,7 @@ class CommandTable:
         return [c.name for c in _COMMANDS]
 
     def supports_oob(self, name: str) -> bool:
-        return False  # of QEMU's commands only migrate-recover and x-oob-test allow OOB
+        return name == "migrate-pause"  # QEMU 7.2's one OOB-capable command in this set
 
     def execute(self, name: str, arguments: Mapping[str, object]) -> object:
         """Run one QMP command; its JSON return value (QEMU's key order)."""
@@ -138,6 +138,10 @@ class CommandTable:
             self.status = "running"
             self.events.emit("RESUME")
         return {}
+
+    def migrate_pause(self, args: dict[str, object]) -> object:
+        raise VnvdimmError("migrate-pause is currently only supported during postcopy-active "
+                           "state")
 
     def system_powerdown(self, args: dict[str, object]) -> object:
         self.events.emit("POWERDOWN")  # the ACPI button; no guest will answer it
@@ -229,12 +233,12 @@ class CommandTable:
         assert isinstance(path, str)
         target = self._resolve(path)
         entries = [{"name": "type", "type": "string"}]
+        # QEMU prepends while iterating: children come out in reverse hash order.
         if target == "objects":
-            for obj in self.machine.objects_in_qom_order():
+            for obj in reversed(self.machine.objects_in_qom_order()):
                 entries.append({"name": obj.id, "type": f"child<{obj.qom_type}>"})
         elif target in ("peripheral", "peripheral-anon"):
-            devices = self.machine.devices_in_qom_order()
-            for device in devices:
+            for device in reversed(self.machine.devices_in_qom_order()):
                 if (device.id is None) == (target == "peripheral-anon"):
                     entries.append({"name": device.qom_name, "type": f"child<{device.driver}>"})
         elif isinstance(target, HostMemoryBackend):
@@ -528,6 +532,7 @@ _COMMANDS = (
     Command("query-commands", CommandTable.query_commands),
     Command("query-version", CommandTable.query_version),
     Command("qmp_capabilities", lambda table, args: {}, None),  # the session negotiates
+    Command("migrate-pause", CommandTable.migrate_pause),
     Command("query-status", CommandTable.query_status),
 )
 

@@ -1,0 +1,535 @@
+"""The monitor event loop: every QMP and HMP monitor, the stop pipe, one thread.
+
+Built on `selectors` rather than asyncio: importing asyncio alone costs about
+as much as QEMU needs to send its greeting.
+
+Each monitor owns one character device.  A socket server accepts one client
+at a time, as QEMU does: while a client is connected the listening socket is
+not watched, so further clients wait in the kernel's backlog (QEMU listens
+with a backlog of 1) and get their greeting when the current client leaves.
+Output is buffered per client and written without blocking, so a client that
+stops reading only delays itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import selectors
+import socket
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Protocol
+
+from vnvdimm.errors import VnvdimmError
+from vnvdimm.monitor.chardev import ChardevSpec, MonitorSpec
+from vnvdimm.monitor.events import EventBus
+
+if TYPE_CHECKING:
+    from vnvdimm.monitor.commands import CommandTable
+
+UNIX_PATH_MAX = 108  # sizeof(sockaddr_un.sun_path)
+SOCKET_MODE = 0o600  # vnvdimm's unix sockets; QEMU's follow the umask (0755 under 022)
+LISTEN_BACKLOG = 1  # QEMU's qio_net_listener_open_sync(..., 1, ...)
+RECV_SIZE = 65536
+FINAL_FLUSH_SECONDS = 1.0
+CLOSE_GRACE_SECONDS = 0.05
+"""After `quit`, how long socket clients may close first.  QEMU's own teardown
+takes about that long, and clients such as qemu.qmp's QMPClient count on it:
+seeing EOF before their own disconnect() makes disconnect() raise EOFError."""
+BANNER = "QEMU 7.2.22 monitor - type 'help' for more information\r\n"
+PROMPT = "(qemu) "
+
+
+class _Session(Protocol):
+    """What a client runs: a QMP session or an HMP console."""
+
+    def start(self) -> None: ...
+
+    def feed(self, data: bytes) -> None: ...
+
+    def halt(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class _TextSink:
+    """A file-like `out` for HmpConsole that writes into a client's buffer."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def write(self, text: str) -> int:
+        self.client.send(text.encode("utf-8", "replace"))
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+class _NoSession:
+    def start(self) -> None:
+        pass
+
+    def feed(self, data: bytes) -> None:
+        pass
+
+    def halt(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class _HmpSession:
+    def __init__(self, table: CommandTable, out: object) -> None:
+        from vnvdimm.monitor.hmp_console import HmpConsole
+
+        self.console = HmpConsole(table, out, sys.stderr)  # type: ignore[arg-type]
+        self.halted = False
+
+    def start(self) -> None:
+        self.console.start(BANNER, PROMPT)
+
+    def feed(self, data: bytes) -> None:
+        if not self.halted and self.console.feed(data.decode("utf-8", "replace")):
+            self.halted = True
+
+    def halt(self) -> None:
+        self.halted = True
+
+    def close(self) -> None:
+        self.halted = True
+
+
+class Client:
+    """One connected client of one monitor (or the stdio pair)."""
+
+    def __init__(self, server: MonitorServer, monitor: Monitor, read_fd: int, write_fd: int,
+                 sock: socket.socket | None) -> None:
+        self.server = server
+        self.monitor = monitor
+        self.read_fd = read_fd
+        self.write_fd = write_fd
+        self.sock = sock
+        self.out = bytearray()
+        self.closed = False
+        self.session: _Session = _NoSession()
+
+    def send(self, data: bytes) -> None:
+        """Queue output; write what the peer takes now, the rest when it is writable."""
+        if self.closed:
+            return
+        if self.out:
+            self.out += data
+            return
+        written = self._write(data)
+        if written < len(data) and not self.closed:
+            self.out += data[written:]
+            self.server.want_write(self, True)
+
+    def _write(self, data: bytes | bytearray) -> int:
+        try:
+            if self.sock is not None:
+                return self.sock.send(data)
+            if self.write_fd == sys.stdout.fileno():
+                os.write(self.write_fd, data)  # stdio stays blocking, as the terminal expects
+                return len(data)
+            return os.write(self.write_fd, data)
+        except BlockingIOError:
+            return 0
+        except OSError:
+            self.server.drop(self)
+            return 0
+
+    def flush(self) -> None:
+        if self.out and not self.closed:
+            written = self._write(self.out)
+            del self.out[:written]
+        if not self.out and not self.closed:
+            self.server.want_write(self, False)
+
+
+class Monitor:
+    """One -qmp/-monitor/-mon: its chardev's listening socket and current client."""
+
+    def __init__(self, spec: MonitorSpec) -> None:
+        self.spec = spec
+        self.listener: socket.socket | None = None
+        self.client: Client | None = None
+        self.unix_path: str | None = None
+
+    @property
+    def chardev(self) -> ChardevSpec:
+        return self.spec.chardev
+
+
+def _resolve(host: str, port: str, *, passive: bool, spec: ChardevSpec) -> Sequence[tuple[
+        int, int, int, str, tuple[object, ...]]]:
+    family = socket.AF_UNSPEC
+    if spec.ipv4 and not spec.ipv6:
+        family = socket.AF_INET
+    elif spec.ipv6 and not spec.ipv4:
+        family = socket.AF_INET6
+    try:
+        return socket.getaddrinfo(host or None, port, family, socket.SOCK_STREAM, 0,
+                                  socket.AI_PASSIVE if passive else 0)
+    except socket.gaierror as exc:
+        raise VnvdimmError(f"address resolution failed for {host}:{port}: {exc.strerror}") \
+            from None
+
+
+def _strerror(exc: OSError) -> str:
+    return os.strerror(exc.errno) if exc.errno else str(exc)
+
+
+def listen_unix(path: str) -> tuple[socket.socket, str]:
+    """unix_listen_saddr(): unlink whatever is there, bind (mode 0600), listen."""
+    if path == "":
+        import tempfile
+
+        path = os.path.join(tempfile.gettempdir(), "qemu-socket-" + os.urandom(3).hex())
+    if len(os.fsencode(path)) > UNIX_PATH_MAX:
+        raise VnvdimmError(f"UNIX socket path '{path}' is too long",
+                           hint=f"Path must be less than {UNIX_PATH_MAX} bytes\n")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise VnvdimmError(f"Failed to unlink socket {path}: {_strerror(exc)}") from None
+        old = os.umask(0o777 & ~SOCKET_MODE)
+        try:
+            sock.bind(path)
+        except OSError as exc:
+            raise VnvdimmError(f"Failed to bind socket to {path}: {_strerror(exc)}") from None
+        finally:
+            os.umask(old)
+        sock.listen(LISTEN_BACKLOG)
+    except BaseException:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock, path
+
+
+def listen_tcp(spec: ChardevSpec) -> socket.socket:
+    """inet_listen_saddr(): the first resolved address that binds wins."""
+    host, port = spec.host or "", spec.port or ""
+    last: OSError | None = None
+    for family, kind, proto, _, address in _resolve(host, port, passive=True, spec=spec):
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+            sock.listen(LISTEN_BACKLOG)
+        except OSError as exc:
+            sock.close()
+            last = exc
+            continue
+        sock.setblocking(False)
+        return sock
+    reason = _strerror(last) if last is not None else "Invalid argument"
+    raise VnvdimmError(f"Failed to find an available port: {reason}")
+
+
+def connect(spec: ChardevSpec) -> socket.socket:
+    """A client-mode socket chardev: connect now, or fail as QEMU does."""
+    if spec.path is not None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(spec.path)
+        except OSError as exc:
+            sock.close()
+            raise VnvdimmError(f"Failed to connect to '{spec.path}': {_strerror(exc)}") \
+                from None
+        return sock
+    host, port = spec.host or "", spec.port or ""
+    last: OSError | None = None
+    for family, kind, proto, _, address in _resolve(host, port, passive=False, spec=spec):
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.connect(address)
+        except OSError as exc:
+            sock.close()
+            last = exc
+            continue
+        return sock
+    reason = _strerror(last) if last is not None else "Invalid argument"
+    raise VnvdimmError(f"Failed to connect to '{host}:{port}': {reason}")
+
+
+class MonitorServer:
+    """Every monitor of one platform, served from one `selectors` loop."""
+
+    def __init__(self, monitors: list[MonitorSpec], events: EventBus | None = None) -> None:
+        self.monitors = [Monitor(spec) for spec in monitors]
+        self.events = events if events is not None else EventBus()
+        self.table: CommandTable | None = None
+        self.selector = selectors.DefaultSelector()
+        self.stopping = False
+        self.stdin_eof = False
+        self._pending_clients: list[tuple[Monitor, socket.socket]] = []
+        self._restore_terminal: Callable[[], None] = lambda: None
+        self._wakeup_read, self._wakeup_write = os.pipe()  # request_stop from other threads
+        os.set_blocking(self._wakeup_write, False)
+        self.selector.register(self._wakeup_read, selectors.EVENT_READ, self._woken)
+
+    # -- set-up -----------------------------------------------------------------------
+
+    def open(self, info: Callable[[str, str], None] | None = None) -> None:
+        """Create every chardev (bind, connect, or wait for the first client).
+
+        Raises VnvdimmError with the option's location; what was opened so far is
+        closed again."""
+        try:
+            for monitor in self.monitors:
+                try:
+                    self._open(monitor, info)
+                except VnvdimmError as error:
+                    raise error.with_location(monitor.chardev.location) from None
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, monitor: Monitor, info: Callable[[str, str], None] | None) -> None:
+        spec = monitor.chardev
+        if spec.backend != "socket":
+            return
+        if not spec.server:
+            self._pending_clients.append((monitor, connect(spec)))
+            return
+        if spec.path is not None:
+            monitor.listener, monitor.unix_path = listen_unix(spec.path)
+        else:
+            monitor.listener = listen_tcp(spec)
+        if spec.wait:
+            if info is not None:
+                info(spec.location, f"QEMU waiting for connection on: {spec.describe()}")
+            monitor.listener.setblocking(True)
+            try:
+                conn, _ = monitor.listener.accept()
+            finally:
+                monitor.listener.setblocking(False)
+            self._pending_clients.append((monitor, conn))
+
+    def addresses(self) -> list[tuple[str, int] | str]:
+        """Where each listening monitor listens: a path, or (host, port) (for port 0)."""
+        out: list[tuple[str, int] | str] = []
+        for monitor in self.monitors:
+            if monitor.listener is not None:
+                name = monitor.listener.getsockname()
+                out.append(name if isinstance(name, str) else (str(name[0]), int(name[1])))
+        return out
+
+    def attach(self, table: CommandTable) -> None:
+        """Start serving: greet already-connected clients, watch the listeners."""
+        self.table = table
+        for monitor in self.monitors:
+            spec = monitor.chardev
+            if spec.backend == "stdio":
+                from vnvdimm.monitor.terminal import make_raw
+
+                self._restore_terminal = make_raw(sys.stdin.fileno())
+                self._connect(monitor, sys.stdin.fileno(), sys.stdout.fileno(), None)
+            elif monitor.listener is not None:
+                self.selector.register(monitor.listener, selectors.EVENT_READ, monitor)
+        for monitor, sock in self._pending_clients:
+            self._connect(monitor, sock.fileno(), sock.fileno(), sock)
+        self._pending_clients.clear()
+
+    # -- clients ----------------------------------------------------------------------
+
+    def _connect(self, monitor: Monitor, read_fd: int, write_fd: int,
+                 sock: socket.socket | None) -> None:
+        assert self.table is not None
+        if sock is not None:
+            sock.setblocking(False)
+        client = Client(self, monitor, read_fd, write_fd, sock)
+        monitor.client = client
+        if monitor.spec.mode == "control":
+            from vnvdimm.monitor.qmp import QmpSession
+
+            client.session = QmpSession(self.table, self.events, client.send,
+                                        pretty=monitor.spec.pretty)
+        elif sock is None:
+            client.session = _HmpSession(self.table, sys.stdout)
+        else:
+            client.session = _HmpSession(self.table, _TextSink(client))
+        self.selector.register(read_fd, selectors.EVENT_READ, client)
+        if monitor.listener is not None:
+            self.selector.unregister(monitor.listener)
+        client.session.start()
+
+    def want_write(self, client: Client, wanted: bool) -> None:
+        if client.closed or client.read_fd != client.write_fd:
+            return  # stdio output is written blocking
+        events = selectors.EVENT_READ | (selectors.EVENT_WRITE if wanted else 0)
+        with contextlib.suppress(KeyError, ValueError):
+            self.selector.modify(client.read_fd, events, client)
+
+    def drop(self, client: Client) -> None:
+        """The client went away (or failed): forget it, listen again."""
+        if client.closed:
+            return
+        client.closed = True
+        client.out.clear()
+        client.session.close()
+        with contextlib.suppress(KeyError, ValueError):
+            self.selector.unregister(client.read_fd)
+        if client.sock is not None:
+            client.sock.close()
+        monitor = client.monitor
+        monitor.client = None
+        if monitor.listener is not None and not self.stopping:
+            self.selector.register(monitor.listener, selectors.EVENT_READ, monitor)
+
+    def _accept(self, monitor: Monitor) -> None:
+        assert monitor.listener is not None
+        try:
+            conn, _ = monitor.listener.accept()
+        except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+            return
+        self._connect(monitor, conn.fileno(), conn.fileno(), conn)
+
+    def _readable(self, client: Client) -> None:
+        try:
+            data = os.read(client.read_fd, RECV_SIZE)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            if client.sock is None:  # stdin closed: stop watching it
+                with contextlib.suppress(KeyError, ValueError):
+                    self.selector.unregister(client.read_fd)
+                self.stdin_eof = True
+                return
+            self.drop(client)
+            return
+        client.session.feed(data)
+
+    # -- the loop ---------------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        """`quit` (from any monitor): finish the current request, flush, stop."""
+        self.stopping = True
+        for monitor in self.monitors:
+            if monitor.client is not None:
+                monitor.client.session.halt()
+        with contextlib.suppress(OSError):
+            os.write(self._wakeup_write, b"\0")
+
+    def _woken(self) -> None:
+        with contextlib.suppress(OSError):
+            os.read(self._wakeup_read, 64)
+
+    def add_reader(self, fd: int, callback: Callable[[], None]) -> None:
+        self.selector.register(fd, selectors.EVENT_READ, callback)
+
+    def run_once(self, timeout: float | None = None) -> None:
+        for key, mask in self.selector.select(timeout):
+            target = key.data
+            if isinstance(target, Monitor):
+                self._accept(target)
+            elif isinstance(target, Client):
+                if target.closed:
+                    continue
+                if mask & selectors.EVENT_WRITE:
+                    target.flush()
+                if mask & selectors.EVENT_READ and not target.closed:
+                    self._readable(target)
+            else:
+                target()
+            if self.stopping:
+                return
+
+    def run(self, until: Callable[[], bool] | None = None) -> None:
+        """Serve until `request_stop` (or `until()` is true after an event)."""
+        while not self.stopping and not (until is not None and until()):
+            self.run_once()
+
+    def final_flush(self, seconds: float = FINAL_FLUSH_SECONDS,
+                    grace: float = CLOSE_GRACE_SECONDS) -> None:
+        """Give clients a moment to take what is still queued for them, and to
+        hang up first."""
+        self._flush_pending(seconds)
+        deadline = time.monotonic() + grace
+        while True:
+            open_clients = [m.client for m in self.monitors if m.client is not None
+                            and not m.client.closed and m.client.sock is not None]
+            remaining = deadline - time.monotonic()
+            if not open_clients or remaining <= 0:
+                return
+            with selectors.DefaultSelector() as waiter:
+                for client in open_clients:
+                    waiter.register(client.read_fd, selectors.EVENT_READ, client)
+                for key, _ in waiter.select(remaining):
+                    client = key.data
+                    try:
+                        data = os.read(client.read_fd, RECV_SIZE)
+                    except OSError:
+                        data = b""
+                    if not data:
+                        self.drop(client)
+
+    def _flush_pending(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while True:
+            pending = [m.client for m in self.monitors
+                       if m.client is not None and m.client.out and not m.client.closed]
+            if not pending:
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            for client in pending:
+                client.flush()
+            if any(c.out and not c.closed for c in pending):
+                with selectors.DefaultSelector() as waiter:
+                    for client in pending:
+                        if client.out and not client.closed:
+                            waiter.register(client.write_fd, selectors.EVENT_WRITE)
+                    waiter.select(min(remaining, 0.05))
+
+    def close(self) -> None:
+        """Close every client and listener; remove the unix sockets we created."""
+        self._restore_terminal()
+        for monitor in self.monitors:
+            if monitor.client is not None:
+                client = monitor.client
+                client.session.close()
+                client.closed = True
+                if client.sock is not None:
+                    client.sock.close()
+                monitor.client = None
+            if monitor.listener is not None:
+                monitor.listener.close()
+                monitor.listener = None
+            if monitor.unix_path is not None:
+                with contextlib.suppress(OSError):
+                    if _is_socket(monitor.unix_path):
+                        os.unlink(monitor.unix_path)
+                monitor.unix_path = None
+        for _, sock in self._pending_clients:
+            sock.close()
+        self._pending_clients.clear()
+        self.selector.close()
+        for fd in (self._wakeup_read, self._wakeup_write):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def _is_socket(path: str) -> bool:
+    import stat
+
+    try:
+        return stat.S_ISSOCK(os.lstat(path).st_mode)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return False
+        raise
