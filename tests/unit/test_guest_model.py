@@ -13,6 +13,7 @@ from vnvdimm.acpi.nfit import build_fit
 from vnvdimm.acpi.state import NvdimmAcpiState
 from vnvdimm.backends.schema import ObjectOptions
 from vnvdimm.devices.pc_dimm import NVDimm
+from vnvdimm.errors import VnvdimmError
 from vnvdimm.guest.cookies import fletcher64
 from vnvdimm.guest.driver import GuestDriver, index_size, valid_index_minor
 from vnvdimm.guest.sysfs_order import kernfs_name_hash, ndctl_order
@@ -149,3 +150,28 @@ def test_read_fit_restarts_when_the_fit_changes_midway() -> None:
         machine.io_handlers[dsm.DSM_PORT] = port
         fit = driver.read_fit()
         assert fit == build_fit(machine) and len(fit) == 26 * 184
+
+
+def test_hotplug_from_the_monitor_reaches_the_guest(vm: tuple[Machine, GuestDriver]) -> None:
+    """QMP object-add + device_add go through the same plug path: the FIT is
+    rebuilt, the NVDIMM hotplug GPE bit is raised, and _FIT shows the new DIMM."""
+    from vnvdimm.monitor.commands import CommandTable
+    from vnvdimm.monitor.events import EventBus
+
+    machine, driver = vm
+    driver.probe()
+    assert driver.acpi.take_gpe0_status() == 0  # cold plugs raise no event
+    table = CommandTable(machine, EventBus())
+    table.execute("object-add", {"qom-type": "memory-backend-ram", "id": "m9",
+                                 "size": 4 * MiB})
+    table.execute("device_add", {"driver": "nvdimm", "id": "qmp", "memdev": "m9",
+                                 "label-size": LABEL})
+    assert driver.acpi.gpe0_status != 0
+    view = driver.handle_notification()
+    assert len(view.dimms) == 4
+    assert driver.read_fit() == build_fit(machine)
+    # A refused hotplug changes neither the FIT nor the event state.
+    fit = driver.acpi.fit
+    with pytest.raises(VnvdimmError, match="no free slots available"):
+        table.execute("device_add", {"driver": "nvdimm", "id": "again", "memdev": "m9"})
+    assert driver.acpi.fit == fit and driver.acpi.gpe0_status == 0
