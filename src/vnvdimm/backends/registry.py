@@ -6,7 +6,8 @@ from vnvdimm.backends.base import BackendContext, HostMemoryBackend
 from vnvdimm.backends.file import FileBackend
 from vnvdimm.backends.memfd import MemfdBackend
 from vnvdimm.backends.ram import RamBackend
-from vnvdimm.backends.schema import ObjectOptions, qdict_order
+from vnvdimm.backends.schema import ObjectOptions
+from vnvdimm.qdict import qdict_order
 
 BACKEND_TYPES: dict[str, type[HostMemoryBackend]] = {
     "memory-backend-ram": RamBackend,

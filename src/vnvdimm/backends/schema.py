@@ -9,7 +9,6 @@ the QOM setters in QDict order (see ``qdict_order``).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -193,25 +192,6 @@ def visit_object_options(args: Mapping[str, object], *, style: Style) -> ObjectO
             raise VnvdimmError(f"Invalid parameter '{extra}'")
         raise VnvdimmError(f"Parameter '{extra}' is unexpected")
     return ObjectOptions(qom_type, object_id, props)
-
-
-@functools.lru_cache(maxsize=4096)
-def tdb_hash(key: str) -> int:
-    """QEMU's QDict bucket hash (the TDB hash), 32-bit."""
-    data = key.encode()
-    value = (0x238F13AF * len(data)) & 0xFFFFFFFF
-    for i, byte in enumerate(data):
-        value = (value + (byte << (i * 5 % 24))) & 0xFFFFFFFF
-    return (1103515243 * value + 12345) & 0xFFFFFFFF
-
-
-def qdict_order(keys: list[str]) -> list[str]:
-    """The order QEMU's qdict_first/qdict_next visit these keys (512 buckets,
-    newest entry first within a bucket)."""
-    buckets: dict[int, list[str]] = {}
-    for key in keys:
-        buckets.setdefault(tdb_hash(key) % 512, []).insert(0, key)
-    return [key for bucket in sorted(buckets) for key in buckets[bucket]]
 
 
 IDENTIFIER_HINT = "Identifiers consist of letters, digits, '-', '.', '_', starting with a letter.\n"

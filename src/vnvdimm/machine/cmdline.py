@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from vnvdimm import options
-from vnvdimm.backends.schema import ObjectOptions, qdict_order, visit_object_options
+from vnvdimm.backends.schema import ObjectOptions, visit_object_options
 from vnvdimm.errors import VnvdimmError
 from vnvdimm.machine.config import MachineConfig, NumaNode, apply_machine_properties
 from vnvdimm.machine.machine import Machine
 from vnvdimm.machine.types import DEFAULT_MACHINE, MachineType, find_machine_type
+from vnvdimm.qdict import qdict_order
 
 
 class Option(Protocol):

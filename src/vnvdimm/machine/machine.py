@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING
 from vnvdimm import options
 from vnvdimm.backends.base import BackendContext, HostMemoryBackend
 from vnvdimm.backends.registry import create_backend
-from vnvdimm.backends.schema import ObjectOptions, qdict_order
+from vnvdimm.backends.schema import ObjectOptions
 from vnvdimm.devices.pc_dimm import DEVICE_TYPES, NVDimm, PCDimm, not_found
 from vnvdimm.errors import VnvdimmError
 from vnvdimm.machine.config import MachineConfig
 from vnvdimm.machine.ghash import GHashOrder
 from vnvdimm.machine.guest_memory import GuestMemory, GuestRegion
 from vnvdimm.machine.memory_map import MemoryMap, build_memory_map
+from vnvdimm.qdict import qdict_order
 
 if TYPE_CHECKING:
     from vnvdimm.acpi.state import NvdimmAcpiState

@@ -22,7 +22,7 @@ from vnvdimm.machine.machine import Machine
 from vnvdimm.monitor import hmp_info
 from vnvdimm.monitor.events import EventBus
 from vnvdimm.monitor.hmp_format import DumpFormat, memory_dump, parse_format
-from vnvdimm.monitor.qjson import qemu_order
+from vnvdimm.qdict import qemu_order
 
 QEMU_VERSION = (7, 2, 22)
 PACKAGE = f"vnvdimm {__version__}"

@@ -32,6 +32,7 @@ from typing import Protocol
 from vnvdimm import __version__
 from vnvdimm.errors import CommandNotFoundError, VnvdimmError
 from vnvdimm.monitor.events import Event, EventBus
+from vnvdimm.qdict import qdict_order, qemu_order
 
 QEMU_VERSION = {"micro": 22, "minor": 2, "major": 7}  # QDict order of major/minor/micro
 PACKAGE = f"vnvdimm {__version__}"
@@ -53,42 +54,12 @@ class CommandTableLike(Protocol):
 # --------------------------------------------------------------------------------------
 # QEMU's JSON output (qobject/qjson.c to_json) and QDict key order (qobject/qdict.c)
 
-QDICT_BUCKETS = 512
-_bucket_cache: dict[str, int] = {}
-
-
-def _bucket(key: str) -> int:
-    """tdb_hash(key) % 512, over the key's modified-UTF-8 bytes."""
-    found = _bucket_cache.get(key)
-    if found is None:
-        data = _mod_utf8(key)
-        value = (0x238F13AF * len(data)) & 0xFFFFFFFF
-        for i, byte in enumerate(data):
-            value = (value + (byte << (i * 5 % 24))) & 0xFFFFFFFF
-        found = ((1103515243 * value + 12345) & 0xFFFFFFFF) % QDICT_BUCKETS
-        if len(_bucket_cache) < 4096:
-            _bucket_cache[key] = found
-    return found
-
-
-def _mod_utf8(text: str) -> bytes:
-    return text.encode("utf-8", "surrogatepass").replace(b"\0", b"\xc0\x80")
-
-
 def qdict_keys(value: dict[str, object]) -> list[str]:
     """The keys of a dict built in QEMU's insertion order, in QEMU's iteration order."""
-    keys = list(value)
-    return [keys[i] for i in sorted(range(len(keys)), key=lambda i: (_bucket(keys[i]), -i))]
+    return qdict_order(list(value))
 
 
-def qdict_ordered(value: object) -> object:
-    """Reorder every dict, whose insertion order is QEMU's insertion order, into the
-    order QEMU iterates it: by bucket, newest first within a bucket."""
-    if isinstance(value, dict):
-        return {key: qdict_ordered(value[key]) for key in qdict_keys(value)}
-    if isinstance(value, list):
-        return [qdict_ordered(item) for item in value]
-    return value
+qdict_ordered = qemu_order
 
 
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
