@@ -146,3 +146,31 @@ def test_xp_matches_qemu_layout() -> None:
     assert memory_dump(read, parse_format("", last), 0) == "0000000000000000: 0x03020100\n"
     assert memory_dump(read, parse_format("/4xw", last), 28) == (
         "000000000000001c: Cannot access memory\n")
+
+
+def test_hmp_help_lines_are_qemus(table: tuple[CommandTable, list[Event]]) -> None:
+    t, _ = table
+    assert t.hmp("help xp") == "xp /fmt addr -- physical memory dump starting at 'addr'\n"
+    assert "device_del device -- remove device\n" in t.hmp("help")
+    assert t.hmp("help info").startswith("info memdev  -- show memory backends\n")
+
+
+def test_console_line_editing_like_qemus_readline(
+        table: tuple[CommandTable, list[Event]]) -> None:
+    """Raw terminal input: CR is Enter, DEL erases, and the echo redraws the line
+    as QEMU's readline does (ESC[D per old character, the new text, ESC[K)."""
+    import io
+
+    from vnvdimm.monitor.hmp_console import HmpConsole
+
+    t, _ = table
+    out = io.StringIO()
+    console = HmpConsole(t, out, io.StringIO())
+    assert console.feed("info statx\x7fus\r") is False
+    text = out.getvalue()
+    assert text.startswith("i\x1b[K\x1b[Din\x1b[K")
+    assert "\x1b[D" * 10 + "info stat\x1b[K" in text  # the erase redraw
+    assert text.endswith("VM status: paused (prelaunch)\r\n(qemu) ")
+    assert console.feed("\x1b[A\r") is False  # up-arrow recalls the last line
+    assert out.getvalue().endswith("VM status: paused (prelaunch)\r\n(qemu) ")
+    assert console.feed("quit\n") is True

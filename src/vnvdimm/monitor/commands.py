@@ -361,6 +361,16 @@ class CommandTable:
         except VnvdimmError as error:
             return f"Error: {error.message}\n" + (error.hint or "")
 
+    def _hmp_help(self, rest: str, stderr: Callable[[str], None]) -> str:
+        """`help [cmd]`: QEMU's help lines for the commands vnvdimm has."""
+        name = rest.split()[0] if rest else ""
+        if name == "info":
+            return self._hmp_info("", stderr)
+        if name:
+            lines = [text for names, text in _HMP_HELP if name in names]
+            return "".join(f"{text}\n" for text in lines) or f"unknown command: '{name}'\n"
+        return "".join(f"{text}\n" for _, text in _HMP_HELP)
+
     def _hmp_info(self, rest: str, stderr: Callable[[str], None]) -> str:
         what = rest.split()[0] if rest else ""
         info = _HMP_INFO.get(what)
@@ -492,9 +502,28 @@ _HMP_INFO: dict[str, tuple[Callable[[CommandTable], str], str]] = {
         "memory in bytes."),
 }
 
+# QEMU 7.2's `help` lines for these commands, in its (alphabetical) order.
+_HMP_HELP: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("cont", "c"), "cont|c  -- resume emulation"),
+    (("device_add",),
+     "device_add driver[,prop=value][,...] -- add device, like -device on the command line"),
+    (("device_del",), "device_del device -- remove device"),
+    (("help", "?"), "help|? [cmd] -- show the help"),
+    (("info",), "info [subcommand] -- show various information about the system state"),
+    (("object_add",),
+     "object_add [qom-type=]type,id=str[,prop=value][,...] -- create QOM object"),
+    (("object_del",), "object_del id -- destroy QOM object"),
+    (("quit", "q"), "quit|q  -- quit the emulator"),
+    (("stop", "s"), "stop|s  -- stop emulation"),
+    (("system_powerdown",), "system_powerdown  -- send system power down event"),
+    (("xp",), "xp /fmt addr -- physical memory dump starting at 'addr'"),
+)
+
 _HMP_NEEDS_ARGUMENT = frozenset({"object_add", "object_del", "device_del"})
 
 _HMP: dict[str, Callable[[CommandTable, str, Callable[[str], None]], str]] = {
+    "help": CommandTable._hmp_help,
+    "?": CommandTable._hmp_help,
     "info": CommandTable._hmp_info,
     "i": CommandTable._hmp_info,
     "object_add": CommandTable._hmp_object_add,
