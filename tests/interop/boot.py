@@ -73,7 +73,7 @@ def boot(config: GuestConfig, image: GuestImage, directory: str) -> GuestCapture
     argv = [QEMU, "-nodefaults", "-no-user-config", "-display", "none", "-accel", "tcg",
             "-cpu", "qemu64", "-serial", "stdio", "-no-reboot",
             "-kernel", str(image.kernel), "-initrd", str(image.initramfs),
-            "-append", "console=ttyS0 quiet loglevel=1 panic=-1",
+            "-append", f"console=ttyS0 quiet loglevel=1 panic=-1 {config.kernel_args}".strip(),
             *config.qemu_options(directory)]
     start = time.monotonic()
     capture = GuestCapture(config, directory)

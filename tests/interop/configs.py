@@ -18,6 +18,7 @@ class GuestConfig:
     # (APIC id, node) per CPU when -numa assigns CPUs (vnvdimm's config does not keep cpus=)
     cpu_nodes: tuple[tuple[int, int], ...] | None = None
     notes: str = field(default="", compare=False)
+    kernel_args: str = ""  # appended to the guest's command line (vnv.* switches in /init)
 
     def qemu_options(self, directory: str) -> list[str]:
         out = ["-machine", self.machine, "-m", self.memory, "-smp", self.smp]

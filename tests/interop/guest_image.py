@@ -61,6 +61,26 @@ run() {
 }
 run listDR ndctl list -DR
 run listN ndctl list -N
+if grep -q vnv.backward /proc/cmdline; then
+    run2() {
+        name=$1; shift
+        echo "@@VNV-BEGIN $name"
+        "$@" 2>&1
+        echo "@@VNV-END"
+    }
+    run2 backDisable ndctl disable-region region0
+    run2 backInit ndctl init-labels -V 1.2 nmem0
+    run2 backEnable ndctl enable-region region0
+    run2 backCreate ndctl create-namespace -r region0 -m fsdax -n guest-fsdax -s 64M
+    run2 backCreate2 ndctl create-namespace -r region0 -m raw -s 32M
+    run backListN ndctl list -N
+    ndctl disable-region all >/dev/null 2>&1
+    run backLabels ndctl read-labels -j nmem0
+fi
+if grep -q vnv.labels /proc/cmdline; then
+    ndctl disable-region all >/dev/null 2>&1
+    run readLabels ndctl read-labels -j all
+fi
 cookies() {
     for r in /sys/bus/nd/devices/region*; do
         [ -e "$r" ] && echo "$(basename "$r") $(cat "$r/set_cookie" 2>/dev/null)"

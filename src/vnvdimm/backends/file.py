@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import os
 import tempfile
 from collections.abc import Callable
@@ -92,6 +93,7 @@ class FileBackend(HostMemoryBackend):
                     os.close(fd)
             return
         self.fd = fd
+        _lock_shared(fd)
         self.map_fd(fd, self.align_option, readonly=self.readonly, sync=self.pmem)
 
     def _open(self, path: str) -> int:
@@ -156,6 +158,18 @@ class FileBackend(HostMemoryBackend):
         if self.discard_data and not abort and self.mapping is not None and self.region_size:
             self.mapping.madvise(libc.MADV_REMOVE)
         super().close(abort=abort)
+
+
+def _lock_shared(fd: int) -> None:
+    """Hold a shared advisory lock while running, so offline writers refuse the image.
+
+    QEMU 7.2 takes no lock on memory-backend-file files, so a conflict never
+    stops the platform: the lock is best effort (a writer holding it
+    exclusively, or a file system without flock, just leaves it unlocked).
+    The lock goes with the descriptor when the backend closes.
+    """
+    with contextlib.suppress(OSError):
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
 
 
 def _unlink_quiet(path: str) -> None:

@@ -10,6 +10,10 @@ usage: vnvdimm                       run the default platform (1 GiB NVDIMM, dat
        vnvdimm check [QEMU options] [--json] [--dump-acpi DIR]
                                      validate a QEMU command line, show its memory map and
                                      the guest's view; write the NFIT/SRAT it implies
+       vnvdimm img create|info|check IMAGE ...
+                                     create, show and check NVDIMM backend images
+       vnvdimm ndctl VERB [options] IMAGE...
+                                     ndctl's label and namespace verbs on backend images
        vnvdimm --version
 """
 
@@ -37,6 +41,14 @@ def main(argv: list[str] | None = None) -> int:
         from vnvdimm.cli.check import check
 
         return check(rest)
+    if verb == "img":
+        from vnvdimm.cli.img import img
+
+        return img(rest)
+    if verb == "ndctl":
+        from vnvdimm.cli.ndctl import ndctl
+
+        return ndctl(rest)
     print(f"vnvdimm: unknown command '{verb}'", file=sys.stderr)
     print(USAGE, end="", file=sys.stderr)
     return 2
