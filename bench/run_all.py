@@ -22,6 +22,7 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("startup.py", ["--runs", "5"]),
     ("prealloc.py", ["--size", "256M", "--runs", "3"]),
     ("qmp_bench.py", ["--plugs", "4", "--processes", "2", "--seconds", "1", "--runs", "5"]),
+    ("labels_bench.py", ["--runs", "7", "--subprocess-runs", "5"]),
 ]
 
 

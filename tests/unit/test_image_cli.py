@@ -331,3 +331,49 @@ def test_linux_written_label_area(tmp_path: Path, capsys: pytest.CaptureFixture[
     names = {n.get("name", "") for n in list_n(capsys, path)}
     assert names == {"guest-fsdax", "", "more"}
     assert run(capsys, "img", "check", str(path))[0] == 0
+
+
+def test_write_labels_round_trip_and_refusals(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    image = tmp_path / "big.img"  # the Linux guest's 128M region
+    assert run(capsys, "img", "create", str(image), "--pmem-size", "128M")[0] == 0
+    stem = DATA / "linux61-v12-fsdax-raw"
+    area = stem.with_suffix(".labels").read_bytes()
+    raw = tmp_path / "area.bin"
+    raw.write_bytes(area)
+    rc, _, err = run(capsys, "ndctl", "write-labels", "-i", str(raw), str(image))
+    assert rc == 0 and "wrote 1 nmem" in err
+    dump = tmp_path / "dump.bin"
+    assert run(capsys, "ndctl", "read-labels", "-o", str(dump), str(image))[0] == 0
+    assert dump.read_bytes() == area
+    # ndctl list now shows Linux's labels (the fsdax one has no info block here: raw)
+    assert {n.get("name", "") for n in list_n(capsys, image)} == {"guest-fsdax", ""}
+    before = digest(image)
+    for bad in (area[:-1], area + b"\0", b""):  # size mismatch: refused, nothing written
+        raw.write_bytes(bad)
+        rc, _, err = run(capsys, "ndctl", "write-labels", "-i", str(raw), str(image))
+        assert rc == 1 and "label area is 131072 bytes" in err
+        assert digest(image) == before
+    rc, _, err = run(capsys, "ndctl", "write-labels", "-i", str(tmp_path / "nope"), str(image))
+    assert rc == 1 and "failed to read" in err and digest(image) == before
+    raw.write_bytes(bytes(256 * KiB))
+    rc, _, err = run(capsys, "ndctl", "write-labels", "--label-size", "256K", "-i", str(raw),
+                     str(image))  # a 256K area at the end of the backend
+    assert rc == 0, err
+    assert digest(image) != before
+
+
+def test_write_labels_refuses_locked_image(image: Path, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    import fcntl
+
+    raw = tmp_path / "area.bin"
+    raw.write_bytes(b"\xff" * (128 * KiB))
+    before = digest(image)
+    fd = os.open(image, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        rc, _, err = run(capsys, "ndctl", "write-labels", "-i", str(raw), str(image))
+    finally:
+        os.close(fd)
+    assert rc == 1 and "in use" in err and digest(image) == before

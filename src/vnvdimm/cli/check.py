@@ -44,6 +44,9 @@ def check(argv: list[str]) -> int:
         return 1
     try:
         summary = summarize(machine)
+        from vnvdimm.image.configcheck import label_warnings
+
+        summary["warnings"] = [*summary["warnings"], *label_warnings(machine)]
         summary["guest"] = _guest_regions(machine)
         if dump_dir is not None:
             from vnvdimm.acpi.dump import dump_acpi

@@ -135,6 +135,35 @@ def cmd_read_labels(argv: Sequence[str]) -> int:
     return 0
 
 
+def cmd_write_labels(argv: Sequence[str]) -> int:
+    parser = _parser("write-labels", "Write a raw label-area image (ndctl write-labels): "
+                     "the input must be exactly --label-size bytes; on any error the image "
+                     "is not changed.", many=False)
+    parser.add_argument("image", metavar="IMAGE")
+    parser.add_argument("-i", "--input", default="-",
+                        help="file with the raw label area (default: standard input)")
+    args = parser.parse_args(argv)
+    try:
+        if args.input == "-":
+            data = sys.stdin.buffer.read()
+        else:
+            with open(args.input, "rb") as handle:
+                data = handle.read()
+    except OSError as exc:
+        return fail(f"failed to read {args.input}: {exc.strerror}")
+    try:
+        slot = slots_for(args, 1)[0]
+        with open_image(args.image, args, slot, writable=True) as img:
+            if len(data) != img.layout.label_size:
+                raise UsageError(f"nmem0: input is {len(data)} bytes, the label area is "
+                                 f"{img.layout.label_size} bytes (--label-size)")
+            img.labels_media.write(0, data)
+    except (ImageError, UsageError) as exc:
+        return fail(str(exc))
+    print("wrote 1 nmem", file=sys.stderr)
+    return 0
+
+
 def cmd_check_labels(argv: Sequence[str]) -> int:
     parser = _parser("check-labels", "Validate the namespace index (ndctl check-labels).")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -265,6 +294,7 @@ VERBS = {
     "init-labels": cmd_init_labels,
     "zero-labels": cmd_zero_labels,
     "read-labels": cmd_read_labels,
+    "write-labels": cmd_write_labels,
     "check-labels": cmd_check_labels,
     "create-namespace": cmd_create_namespace,
     "destroy-namespace": cmd_destroy_namespace,
@@ -273,8 +303,9 @@ VERBS = {
 
 USAGE = """\
 usage: vnvdimm ndctl VERB [options] IMAGE...
-verbs: init-labels, read-labels, zero-labels, check-labels, create-namespace,
-       destroy-namespace, list   (each takes --slot N, --label-size, --size; see --help)
+verbs: init-labels, read-labels, write-labels, zero-labels, check-labels,
+       create-namespace, destroy-namespace, list
+       (each takes --slot N, --label-size, --size; see --help)
 """
 
 

@@ -117,24 +117,30 @@ class ImageReport:
 
 # --- reading
 
-def _read_info(img: ImageFile, dpa: int, offset: int, size: int) -> bytes:
+def _read_info(img: ImageFile, dpa: int, offset: int, size: int,
+               cache: dict[int, bytes] | None = None) -> bytes:
     if offset + INFO_BLOCK_SIZE > size or dpa + offset + INFO_BLOCK_SIZE > img.layout.pmem_size:
         return b""
-    return img.pmem_media.read(dpa + offset, INFO_BLOCK_SIZE)
+    if cache is None:
+        return img.pmem_media.read(dpa + offset, INFO_BLOCK_SIZE)
+    if offset not in cache:
+        cache[offset] = img.pmem_media.read(dpa + offset, INFO_BLOCK_SIZE)
+    return cache[offset]
 
 
 def namespace_mode(img: ImageFile, dpa: int, size: int, parent: uuidlib.UUID,
                    claim: ClaimClass) -> NamespaceMode:
     """nd_pmem_probe: BTT, then PFN, then DAX (as the claim class allows), else raw."""
+    cache: dict[int, bytes] = {}  # each info block offset is read once
     if claim in (ClaimClass.NONE, ClaimClass.BTT, ClaimClass.BTT2):
         where = BTT2_INFO_OFFSET if claim is ClaimClass.BTT2 else INFO_BLOCK_OFFSET
-        if btt_arena_is_valid(_read_info(img, dpa, where, size), parent):
+        if btt_arena_is_valid(_read_info(img, dpa, where, size, cache), parent):
             return NamespaceMode("sector", size)
     for devdax, claims in ((False, (ClaimClass.NONE, ClaimClass.PFN)),
                            (True, (ClaimClass.NONE, ClaimClass.DAX))):
         if claim not in claims:
             continue
-        data = _read_info(img, dpa, INFO_BLOCK_OFFSET, size)
+        data = _read_info(img, dpa, INFO_BLOCK_OFFSET, size, cache)
         check = validate_pfn_info(data, devdax=devdax, parent_uuid=parent, start=dpa,
                                   size=size)
         if check.valid and check.block is not None:

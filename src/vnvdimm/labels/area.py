@@ -45,7 +45,7 @@ from vnvdimm.labels.label import (
     ClaimClass,
     LabelFlags,
     NamespaceLabel,
-    label_skip_reason,
+    parsed_label_skip_reason,
 )
 
 _U64 = (1 << 64) - 1
@@ -194,8 +194,8 @@ def _active_entries(area: bytes | bytearray | memoryview, verdict: IndexVerdict,
             entries.append(SlotEntry(slot, None, f"slot{slot} lies outside the label area"))
             continue
         raw = area[offset:offset + size]
-        entries.append(SlotEntry(slot, NamespaceLabel.from_bytes(raw),
-                                 label_skip_reason(raw, slot)))
+        label = NamespaceLabel.from_bytes(raw)
+        entries.append(SlotEntry(slot, label, parsed_label_skip_reason(label, raw, slot)))
     return tuple(entries)
 
 

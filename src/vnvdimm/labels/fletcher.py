@@ -13,6 +13,7 @@ i.e. ``sum(w[j] * (n - j))``; that closed form is what is computed here.
 from __future__ import annotations
 
 import array
+import itertools
 import sys
 
 _MASK32 = 0xFFFFFFFF
@@ -30,9 +31,10 @@ def fletcher64(data: bytes | bytearray | memoryview, *, little_endian: bool = Tr
     words.frombytes(view)
     if (sys.byteorder == "little") != little_endian:
         words.byteswap()
-    n = len(words)
+    # hi sums the running lo after every word: the sum of the prefix sums (exact
+    # integers, reduced once at the end, equal the per-step mod 2^32 arithmetic)
     lo = sum(words) & _MASK32
-    hi = sum(w * (n - j) for j, w in enumerate(words)) & _MASK32
+    hi = sum(itertools.accumulate(words)) & _MASK32
     return (hi << 32) | lo
 
 

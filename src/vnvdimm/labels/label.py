@@ -10,6 +10,7 @@ RFC 4122 bytes, GUIDs little-endian (``UUID(bytes_le=...)``).
 from __future__ import annotations
 
 import enum
+import functools
 import struct
 from dataclasses import dataclass, replace
 from uuid import UUID
@@ -98,6 +99,12 @@ def encode_name(name: str) -> bytes:
     return raw.ljust(NSLABEL_NAME_LEN, b"\x00")
 
 
+@functools.lru_cache(maxsize=64)
+def _guid(raw: bytes) -> UUID:
+    """A type/abstraction GUID from its on-media bytes (a handful of values recur)."""
+    return UUID(bytes_le=raw)
+
+
 @dataclass(frozen=True)
 class NamespaceLabel:
     """One namespace label, 128 or 256 bytes, byte-exact.
@@ -133,14 +140,13 @@ class NamespaceLabel:
             raise LabelError(f"a namespace label is 128 or 256 bytes, not {len(data)}")
         (raw_uuid, name, flags, nlabel, position, cookie, lbasize, dpa, rawsize, slot, align,
          reserved) = _COMMON.unpack_from(data, 0)
-        label = cls(UUID(bytes=raw_uuid), name, flags, nlabel, position, cookie, lbasize,
-                    dpa, rawsize, slot, align, reserved)
         if len(data) == LABEL_SIZE_V1_1:
-            return label
+            return cls(UUID(bytes=raw_uuid), name, flags, nlabel, position, cookie, lbasize,
+                       dpa, rawsize, slot, align, reserved)
         type_guid, abstraction, reserved2, checksum = _V12_TAIL.unpack_from(data, OFF_TYPE_GUID)
-        return replace(label, type_guid=UUID(bytes_le=type_guid),
-                       abstraction_guid=UUID(bytes_le=abstraction),
-                       reserved2=reserved2, checksum=checksum)
+        return cls(UUID(bytes=raw_uuid), name, flags, nlabel, position, cookie, lbasize,
+                   dpa, rawsize, slot, align, reserved, _guid(type_guid), _guid(abstraction),
+                   reserved2, checksum)
 
     def to_bytes(self) -> bytes:
         head = _COMMON.pack(self.uuid.bytes, self.name_bytes, self.flags, self.nlabel,
@@ -222,9 +228,15 @@ def label_skip_reason(data: bytes | bytearray | memoryview, slot: int) -> str | 
     the slot it sits in, and a 256-byte label must pass its checksum.  (The
     4 KiB dpa/rawsize alignment check was removed in 2019.)
     """
-    label = NamespaceLabel.from_bytes(data)
+    return parsed_label_skip_reason(NamespaceLabel.from_bytes(data), data, slot)
+
+
+def parsed_label_skip_reason(label: NamespaceLabel, data: bytes | bytearray | memoryview,
+                 slot: int) -> str | None:
+    """label_skip_reason for a label already parsed from ``data``."""
     if label.slot != slot:
         return f"slot{slot} invalid slot: {label.slot}"
-    if not label.checksum_ok:
+    if label.checksum is not None and (
+            checksum_with_field_zeroed(data, OFF_CHECKSUM) != label.checksum):
         return f"namespace label checksum fail. slot: {slot}"
     return None

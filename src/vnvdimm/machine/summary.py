@@ -77,9 +77,14 @@ def pitfalls(machine: Machine) -> list[str]:
         name = device.id or device.qom_name
         backend = device.memdev
         if isinstance(backend, FileBackend) and not backend.share and not backend.readonly:
-            notes.append(
-                f"nvdimm {name}: memdev {backend.id} has share=off: guest writes (and label "
-                f"updates) stay private and never reach {backend.mem_path}")
+            if device.label_size:
+                notes.append(
+                    f"nvdimm {name}: memdev {backend.id} has share=off with label-size: "
+                    f"label updates (and guest writes) will not persist to {backend.mem_path}")
+            else:
+                notes.append(
+                    f"nvdimm {name}: memdev {backend.id} has share=off: guest writes stay "
+                    f"private and never reach {backend.mem_path}")
         if backend.qom_type == "memory-backend-ram":
             notes.append(f"nvdimm {name}: memdev {backend.id} is RAM: its contents are lost "
                          "when the platform stops")
