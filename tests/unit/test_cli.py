@@ -174,3 +174,33 @@ def test_default_platform_creates_and_reuses_image(tmp_path: Path) -> None:
     assert image.stat().st_ino == inode and image.stat().st_size == GiB
     assert sha256(image) == digest
     assert sorted(p.name for p in image.parent.iterdir()) == ["nvdimm0.img"]
+
+
+def test_daemonize_returns_when_ready_and_keeps_running(tmp_path: Path) -> None:
+    """QEMU's -daemonize: the parent exits 0 once the platform is up; the daemon
+    keeps the pidfile locked until it is stopped, then removes it."""
+    pidfile = tmp_path / "daemon.pid"
+    result = _run(["run", *_platform(tmp_path / "d.img"), "-daemonize",
+                   "-pidfile", str(pidfile)])
+    assert result.returncode == 0, result.stderr
+    pid = int(pidfile.read_text())
+    os.kill(pid, 0)  # alive
+    second = _run(["run", "-daemonize", "-pidfile", str(pidfile)])
+    assert second.returncode == 1
+    assert second.stderr == ("vnvdimm: cannot create PID file: Cannot lock pid file: "
+                             "Resource temporarily unavailable\n")
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 20
+    while pidfile.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not pidfile.exists()
+
+
+def test_daemonize_refuses_stdio_monitor_and_reports_start_errors(tmp_path: Path) -> None:
+    result = _run(["run", "-daemonize", "-monitor", "stdio"])
+    assert (result.returncode, result.stderr) == (
+        1, "vnvdimm: -monitor stdio: cannot use stdio with -daemonize\n")
+    bad = _run(["run", *_platform(tmp_path / "e.img"), "-daemonize",
+                "-device", "nvdimm,memdev=m0,label-size=4K"])
+    assert bad.returncode == 1
+    assert "Property 'nvdimm.label-size' (0x1000) is required at least 0x20000" in bad.stderr
