@@ -77,6 +77,25 @@ if grep -q vnv.backward /proc/cmdline; then
     ndctl disable-region all >/dev/null 2>&1
     run backLabels ndctl read-labels -j nmem0
 fi
+if grep -q vnv.reconf /proc/cmdline; then
+    run2() {
+        name=$1; shift
+        echo "@@VNV-BEGIN $name"
+        "$@" 2>&1
+        echo "@@VNV-END"
+    }
+    run2 reDisable ndctl disable-region region0
+    run2 reInit ndctl init-labels -V 1.2 nmem0
+    run2 reEnable ndctl enable-region region0
+    run2 reCreate ndctl create-namespace -r region0 -m raw -n guest-first -s 32M
+    run2 reCreate2 ndctl create-namespace -r region0 -m raw -n guest-second -s 32M
+    run reMidListN ndctl list -N
+    run2 reReconf ndctl create-namespace -f -e namespace0.0 -m fsdax
+    run2 reDestroy ndctl destroy-namespace -f namespace0.1
+    run reListN ndctl list -N
+    ndctl disable-region all >/dev/null 2>&1
+    run reLabels ndctl read-labels -j nmem0
+fi
 if grep -q vnv.labels /proc/cmdline; then
     ndctl disable-region all >/dev/null 2>&1
     run readLabels ndctl read-labels -j all

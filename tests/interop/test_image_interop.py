@@ -74,6 +74,18 @@ def _backward_images(directory: str) -> dict[int, int]:
     return {0: os.path.getsize(path)}
 
 
+def _forward12_images(directory: str) -> dict[int, int]:
+    """Two v1.2 namespaces (devdax and fsdax, named) made only by `img create` +
+    `ndctl create-namespace` (which labels the blank image v1.2 itself)."""
+    path = Path(directory) / "nv0.img"
+    vnv("img", "create", str(path), "--pmem-size", "128M")
+    vnv("ndctl", "create-namespace", "-m", "devdax", "-n", "fwd12-devdax", "-s", "32M",
+        "--slot", "0", str(path))
+    vnv("ndctl", "create-namespace", "-m", "fsdax", "-n", "fwd12-fsdax", "-s", "48M",
+        "--slot", "0", str(path))
+    return {0: os.path.getsize(path)}
+
+
 @pytest.fixture(scope="module")
 def image_boots() -> Iterator[dict[str, GuestCapture]]:
     if shutil.which(QEMU) is None:
@@ -86,13 +98,20 @@ def image_boots() -> Iterator[dict[str, GuestCapture]]:
         fwd, back = os.path.join(root, "forward"), os.path.join(root, "backward")
         os.makedirs(fwd)
         os.makedirs(back)
+        reconf, fwd12 = os.path.join(root, "reconf"), os.path.join(root, "forward12")
+        os.makedirs(reconf)
+        os.makedirs(fwd12)
         configs = {
             "forward": (_config("forward", _forward_images(fwd), {0: 0, 1: 1},
                                 "vnv.labels"), fwd),
             "backward": (_config("backward", _backward_images(back), {0: 0},
                                  "vnv.backward"), back),
+            "reconf": (_config("reconf", _backward_images(reconf), {0: 0},
+                               "vnv.reconf"), reconf),
+            "forward12": (_config("forward12", _forward12_images(fwd12), {0: 0},
+                                  "vnv.labels"), fwd12),
         }
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        with ThreadPoolExecutor(max_workers=4) as pool:
             futures = {n: pool.submit(boot, c, image, d) for n, (c, d) in configs.items()}
             yield {n: f.result() for n, f in futures.items()}
 
@@ -165,3 +184,58 @@ def test_backward_list(image_boots: dict[str, GuestCapture]) -> None:
 def test_backward_read_labels(image_boots: dict[str, GuestCapture]) -> None:
     capture = _done(image_boots["backward"])
     assert _ours(capture, "read-labels", "-j") == capture.json("backLabels")
+
+
+def _healthy(capture: GuestCapture) -> None:
+    image = Path(capture.directory) / "nv0.img"
+    done = subprocess.run([*VNVDIMM, "img", "check", str(image)], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_reconf_guest_did_it(image_boots: dict[str, GuestCapture]) -> None:
+    """The guest's ndctl created two raw namespaces, reconfigured one into fsdax and
+    destroyed the other: one fsdax namespace is left."""
+    capture = _done(image_boots["reconf"])
+    assert len(_as_list(capture.json("reMidListN"))) == 2, capture.serial[-3000:]
+    assert "destroyed 1 namespace" in capture.outputs.get("reDestroy", ""), \
+        capture.outputs
+    left = _as_list(capture.json("reListN"))
+    assert [(n["name"], n["mode"]) for n in left] == [("guest-first", "fsdax")], left
+
+
+def test_reconf_list(image_boots: dict[str, GuestCapture]) -> None:
+    capture = _done(image_boots["reconf"])
+    guest = capture.json("reListN")
+    assert guest, capture.serial[-3000:]
+    assert _ours(capture, "list", "-N") == guest
+
+
+def test_reconf_read_labels(image_boots: dict[str, GuestCapture]) -> None:
+    capture = _done(image_boots["reconf"])
+    guest = capture.json("reLabels")
+    assert guest, capture.serial[-3000:]
+    assert _ours(capture, "read-labels", "-j") == guest
+
+
+def test_reconf_image_healthy(image_boots: dict[str, GuestCapture]) -> None:
+    _healthy(_done(image_boots["reconf"]))
+
+
+def test_forward12_namespaces_match(image_boots: dict[str, GuestCapture]) -> None:
+    capture = _done(image_boots["forward12"])
+    guest = _as_list(capture.json("listN"))
+    ours = _as_list(_ours(capture, "list", "-N"))
+    assert len(ours) == 2
+    assert ours == guest
+    by_name = {n["name"]: n for n in guest}
+    assert by_name["fwd12-devdax"]["mode"] == "devdax"
+    assert by_name["fwd12-devdax"]["chardev"].startswith("dax")
+    assert by_name["fwd12-fsdax"]["mode"] == "fsdax"
+    assert by_name["fwd12-fsdax"]["blockdev"].startswith("pmem")
+
+
+def test_forward12_read_labels_is_ndctls(image_boots: dict[str, GuestCapture]) -> None:
+    capture = _done(image_boots["forward12"])
+    assert _as_list(_ours(capture, "read-labels", "-j")) == _as_list(
+        capture.json("readLabels"))

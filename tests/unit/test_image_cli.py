@@ -183,6 +183,16 @@ def test_list_regions_and_dimms(image: Path, capsys: pytest.CaptureFixture[str])
     assert region["namespaces"][0]["mode"] == "raw"
 
 
+def test_list_one_namespace_is_an_array(image: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """ndctl 76 prints a lone device bare only with -u (a real guest printed `[{...}]`)."""
+    run(capsys, "ndctl", "create-namespace", "-m", "raw", "-s", "16M", str(image))
+    rc, out, _ = run(capsys, "ndctl", "list", "-N", str(image))
+    assert rc == 0 and isinstance(json.loads(out), list) and len(json.loads(out)) == 1
+    rc, out, _ = run(capsys, "ndctl", "list", "-N", "-u", str(image))
+    assert rc == 0 and json.loads(out)["mode"] == "raw"
+
+
 def test_labels_made_for_another_slot(image: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run(capsys, "ndctl", "create-namespace", "-m", "raw", "--slot", "2", str(image))
     rc, out, _ = run(capsys, "img", "check", str(image), "--slot", "2")

@@ -342,8 +342,10 @@ def ndctl_list(reports: list[ImageReport], *, dimms: bool = False, regions: bool
         out["namespaces"] = [ns for name in ndctl_order(by_region)
                              for ns in _region_namespaces(*by_region[name], human)]
     if len(out) == 1:
+        # util_display_json_array(): a lone device is printed bare only with -u
+        # (ndctl list never checks isatty; a real guest prints `[{...}]` for one namespace)
         value = next(iter(out.values()))
-        return value[0] if isinstance(value, list) and len(value) == 1 else value
+        return value[0] if human and isinstance(value, list) and len(value) == 1 else value
     return out
 
 
