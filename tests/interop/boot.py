@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .configs import GuestConfig
-from .guest_image import GuestImage
+from .guest_image import GuestImage, Unavailable, guest_image
 
 QEMU = os.environ.get("VNVDIMM_INTEROP_QEMU", "qemu-system-x86_64")
 BOOT_TIMEOUT = 180.0
@@ -109,3 +110,15 @@ def _split(capture: GuestCapture) -> None:
             capture.done = True
         elif name is not None:
             lines.append(line)
+
+
+def guest_image_or_skip() -> GuestImage:
+    """QEMU and the cached guest image, or skip the tests that need them."""
+    import pytest
+
+    if shutil.which(QEMU) is None:
+        pytest.skip(f"{QEMU} is not installed (apt-get install qemu-system-x86)")
+    try:
+        return guest_image()
+    except Unavailable as reason:
+        pytest.skip(f"no guest image: {reason}")

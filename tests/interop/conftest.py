@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from .boot import QEMU, GuestCapture, boot
+from .boot import GuestCapture, boot, guest_image_or_skip
 from .configs import CONFIGS
-from .guest_image import Unavailable, guest_image
 
 PARALLEL = int(os.environ.get("VNVDIMM_INTEROP_PARALLEL", "3"))
 
 
 @pytest.fixture(scope="session")
 def captures() -> Iterator[dict[str, GuestCapture]]:
-    if shutil.which(QEMU) is None:
-        pytest.skip(f"{QEMU} is not installed (apt-get install qemu-system-x86)")
-    try:
-        image = guest_image()
-    except Unavailable as reason:
-        pytest.skip(f"no guest image: {reason}")
+    image = guest_image_or_skip()
     with tempfile.TemporaryDirectory(prefix="vnvdimm-interop-") as root:
         dirs = {}
         for config in CONFIGS:

@@ -21,9 +21,8 @@ from typing import Any
 
 import pytest
 
-from .boot import QEMU, GuestCapture, boot
+from .boot import GuestCapture, boot, guest_image_or_skip
 from .configs import GuestConfig
-from .guest_image import Unavailable, guest_image
 
 pytestmark = pytest.mark.interop
 MiB = 1 << 20
@@ -88,12 +87,7 @@ def _forward12_images(directory: str) -> dict[int, int]:
 
 @pytest.fixture(scope="module")
 def image_boots() -> Iterator[dict[str, GuestCapture]]:
-    if shutil.which(QEMU) is None:
-        pytest.skip(f"{QEMU} is not installed")
-    try:
-        image = guest_image()
-    except Unavailable as reason:
-        pytest.skip(f"no guest image: {reason}")
+    image = guest_image_or_skip()
     with tempfile.TemporaryDirectory(prefix="vnvdimm-image-interop-") as root:
         fwd, back = os.path.join(root, "forward"), os.path.join(root, "backward")
         os.makedirs(fwd)
