@@ -61,13 +61,14 @@ run() {
 }
 run listDR ndctl list -DR
 run listN ndctl list -N
+# Like run, but keeps stderr: the guest-side ndctl steps are checked by their messages.
+run2() {
+    name=$1; shift
+    echo "@@VNV-BEGIN $name"
+    "$@" 2>&1
+    echo "@@VNV-END"
+}
 if grep -q vnv.backward /proc/cmdline; then
-    run2() {
-        name=$1; shift
-        echo "@@VNV-BEGIN $name"
-        "$@" 2>&1
-        echo "@@VNV-END"
-    }
     run2 backDisable ndctl disable-region region0
     run2 backInit ndctl init-labels -V 1.2 nmem0
     run2 backEnable ndctl enable-region region0
@@ -78,12 +79,6 @@ if grep -q vnv.backward /proc/cmdline; then
     run backLabels ndctl read-labels -j nmem0
 fi
 if grep -q vnv.reconf /proc/cmdline; then
-    run2() {
-        name=$1; shift
-        echo "@@VNV-BEGIN $name"
-        "$@" 2>&1
-        echo "@@VNV-END"
-    }
     run2 reDisable ndctl disable-region region0
     run2 reInit ndctl init-labels -V 1.2 nmem0
     run2 reEnable ndctl enable-region region0
