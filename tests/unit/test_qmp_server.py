@@ -307,3 +307,28 @@ def test_qmp_shell_smoke(tmp_path: Path) -> None:
                            capture_output=True, text=True, timeout=30, check=False)
     assert proc.wait(10) == 0
     assert '"major": 7' in shell.stdout and '"return": []' in shell.stdout, shell
+
+
+def test_socket_removed_after_a_stop_signal(tmp_path: Path) -> None:
+    """QEMU leaves its unix socket behind after SIGTERM; vnvdimm removes it."""
+    import signal
+
+    sock = tmp_path / "sig.sock"
+    proc = subprocess.Popen([sys.executable, "-m", "vnvdimm", "run", *PLATFORM,
+                             "-qmp", f"unix:{sock},server=on,wait=off"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not sock.exists():
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0
+    assert "terminating on signal 15" in err
+    assert not sock.exists()
