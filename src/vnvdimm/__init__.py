@@ -6,11 +6,14 @@ for the platform's modules.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import sys
 
 __version__ = "0.1.0"
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from vnvdimm.errors import VnvdimmError
     from vnvdimm.machine.machine import Machine
 
@@ -26,6 +29,5 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'vnvdimm' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+    __import__(module)
+    return getattr(sys.modules[module], name)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Literal
 
-ErrorClass = Literal[
-    "GenericError", "CommandNotFound", "DeviceNotActive", "DeviceNotFound", "KVMMissingCap"
-]
+    ErrorClass = Literal[
+        "GenericError", "CommandNotFound", "DeviceNotActive", "DeviceNotFound", "KVMMissingCap"
+    ]
 
 
 class VnvdimmError(Exception):

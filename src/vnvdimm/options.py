@@ -16,11 +16,18 @@ Facts checked against the real qemu-system-x86_64 7.2 (Debian 7.2.22):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Literal
-
 from vnvdimm.errors import VnvdimmError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Final, Literal
+
+    VisitorStyle = Literal["keyval", "opts"]
+    OptType = Literal["string", "bool", "number", "size"]
+else:
+    # At run time these are only names (typing is not imported at start-up).
+    VisitorStyle = OptType = str
 
 __all__ = [
     "DEFAULT_RAM_SIZE",
@@ -67,25 +74,26 @@ SIZE_HINT = (
 )
 ID_HINT = "Identifiers consist of letters, digits, '-', '.', '_', starting with a letter.\n"
 
-VisitorStyle = Literal["keyval", "opts"]
-OptType = Literal["string", "bool", "number", "size"]
 KeyvalValue = str | dict[str, "KeyvalValue"] | list["KeyvalValue"]
 KeyvalDict = dict[str, KeyvalValue]
 
 
-@dataclass(frozen=True)
 class QemuWarning:
     """A ``warn_report`` line; ``follow_up`` is extra text QEMU prints bare after it."""
 
-    message: str
-    location: str | None = None
-    follow_up: str | None = None
+    __slots__ = ("follow_up", "location", "message")
+
+    def __init__(self, message: str, location: str | None = None,
+                 follow_up: str | None = None) -> None:
+        self.message: Final = message
+        self.location: Final = location
+        self.follow_up: Final = follow_up
 
     def at(self, location: str | None) -> QemuWarning:
         """The same warning with a command-line location (kept if already set)."""
         if self.location is not None or location is None:
             return self
-        return replace(self, location=location)
+        return QemuWarning(self.message, location, self.follow_up)
 
     def report(self, program: str = "vnvdimm") -> str:
         prefix = f"{program}: "
@@ -818,13 +826,30 @@ _MEMORY_DESC: Mapping[str, OptType] = {"size": "size", "slots": "number", "maxme
 _MEMORY_HELP = "memory options:\n  maxmem=<size>\n  size=<size>\n  slots=<num>\n"
 
 
-@dataclass(frozen=True)
 class MemoryOptions:
     """Result of ``-m``: ``size`` is the final RAM size (default applied, 8 KiB aligned)."""
 
-    size: int
-    slots: int | None = None
-    maxmem: int | None = None
+    __slots__ = ("maxmem", "size", "slots")
+
+    def __init__(self, size: int, slots: int | None = None, maxmem: int | None = None) -> None:
+        self.size: Final = size
+        self.slots: Final = slots
+        self.maxmem: Final = maxmem
+
+    def _key(self) -> tuple[int, int | None, int | None]:
+        return (self.size, self.slots, self.maxmem)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, MemoryOptions)
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"MemoryOptions(size={self.size!r}, slots={self.slots!r}, maxmem={self.maxmem!r})"
 
     @property
     def maxram_size(self) -> int:

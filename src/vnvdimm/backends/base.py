@@ -9,35 +9,54 @@ backend created is undone (file unlinked or restored, mapping released).
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import stat
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from vnvdimm.errors import VnvdimmError
 from vnvdimm.host import libc
 from vnvdimm.host.filesize import get_file_align, get_file_size
-from vnvdimm.host.mapping import HostMapping, ram_mmap
+from vnvdimm.host.mapping import ram_mmap
 from vnvdimm.host.pagesize import fd_page_size, host_page_size
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from vnvdimm.host.mapping import HostMapping
 
 MAX_NODES = 128
 VMALLOC_ALIGN = 2 * 1024 * 1024  # QEMU_VMALLOC_ALIGN on x86_64 Linux
 
 
-@dataclass
+def _ignore(message: str) -> None:
+    """The default ``warn``: messages go nowhere."""
+
+
 class BackendContext:
     """What a backend needs from the machine and host while it is created."""
 
-    smp_cpus: int = 1
-    mem_merge: bool = True
-    dump_guest_core: bool = True
-    sysfs_root: str = "/sys"
-    warn: Callable[[str], None] = field(default=lambda message: None)
-    progress: Callable[[int, int], None] | None = None
-    # Validate and lay out only: open nothing for writing, create and map nothing.
-    dry_run: bool = False
+    __slots__ = ("dry_run", "dump_guest_core", "mem_merge", "progress", "smp_cpus",
+                 "sysfs_root", "warn")
+
+    def __init__(
+        self,
+        smp_cpus: int = 1,
+        mem_merge: bool = True,
+        dump_guest_core: bool = True,
+        sysfs_root: str = "/sys",
+        warn: Callable[[str], None] = _ignore,
+        progress: Callable[[int, int], None] | None = None,
+        dry_run: bool = False,
+    ) -> None:
+        self.smp_cpus = smp_cpus
+        self.mem_merge = mem_merge
+        self.dump_guest_core = dump_guest_core
+        self.sysfs_root = sysfs_root
+        self.warn = warn
+        self.progress = progress
+        # Validate and lay out only: open nothing for writing, create and map nothing.
+        self.dry_run = dry_run
 
 
 class HostMemoryBackend:
@@ -374,5 +393,7 @@ def _fd_path(fd: int) -> str:
 
 
 def _ftruncate_quiet(fd: int, size: int) -> None:
-    with contextlib.suppress(OSError):
+    try:  # noqa: SIM105 (contextlib is kept off the start-up path)
         os.ftruncate(fd, size)
+    except OSError:
+        pass

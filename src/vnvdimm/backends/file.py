@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import fcntl
 import os
-import tempfile
-from collections.abc import Callable
 
-from vnvdimm.backends.base import BackendContext, HostMemoryBackend
+from vnvdimm.backends.base import HostMemoryBackend
 from vnvdimm.errors import VnvdimmError
 from vnvdimm.host import libc
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from vnvdimm.backends.base import BackendContext
 
 
 class FileBackend(HostMemoryBackend):
@@ -114,6 +117,8 @@ class FileBackend(HostMemoryBackend):
                     self.on_undo(lambda: _unlink_quiet(path))
                     return fd
             elif code == errno.EISDIR:
+                import tempfile  # only a directory as mem-path needs it
+
                 name = self.region_name.replace("/", "_")
                 try:
                     fd, tmp = tempfile.mkstemp(prefix=f"qemu_back_mem.{name}.", dir=path)
@@ -168,13 +173,17 @@ def _lock_shared(fd: int) -> None:
     exclusively, or a file system without flock, just leaves it unlocked).
     The lock goes with the descriptor when the backend closes.
     """
-    with contextlib.suppress(OSError):
+    try:  # noqa: SIM105 (contextlib is kept off the start-up path)
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        pass
 
 
 def _unlink_quiet(path: str) -> None:
-    with contextlib.suppress(OSError):
+    try:  # noqa: SIM105 (contextlib is kept off the start-up path)
         os.unlink(path)
+    except OSError:
+        pass
 
 
 

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Callable
 
-from vnvdimm.backends.base import BackendContext, HostMemoryBackend
+from vnvdimm.backends.base import HostMemoryBackend
 from vnvdimm.errors import VnvdimmError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from vnvdimm.backends.base import BackendContext
 
 _MFD_HUGE_SHIFT = 26
 

@@ -9,23 +9,29 @@ the QOM setters in QDict order (see ``qdict_order``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Literal
-
 from vnvdimm import options
 from vnvdimm.errors import VnvdimmError
 
-Kind = Literal["size", "bool", "str", "uint32", "uint16-list", "policy"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Final, Literal
+
+    Kind = Literal["size", "bool", "str", "uint32", "uint16-list", "policy"]
+    Style = Literal["opts", "keyval", "json"]
 
 POLICIES = ("default", "preferred", "bind", "interleave")
 
 
-@dataclass(frozen=True)
 class Member:
-    name: str
-    kind: Kind
-    mandatory: bool = False
+    """One member of a QAPI object type (immutable)."""
+
+    __slots__ = ("kind", "mandatory", "name")
+
+    def __init__(self, name: str, kind: Kind, mandatory: bool = False) -> None:
+        self.name: Final = name
+        self.kind: Final = kind
+        self.mandatory: Final = mandatory
 
 
 # MemoryBackendProperties in QEMU 7.2's qapi/qom.json order.
@@ -79,13 +85,15 @@ OTHER_OBJECT_TYPES = frozenset(
 )
 
 
-@dataclass(frozen=True)
 class ObjectOptions:
     """A validated object-add request: type, id and typed properties."""
 
-    qom_type: str
-    id: str
-    props: dict[str, object]
+    __slots__ = ("id", "props", "qom_type")
+
+    def __init__(self, qom_type: str, id: str, props: dict[str, object]) -> None:
+        self.qom_type: Final = qom_type
+        self.id: Final = id
+        self.props: Final = props
 
 
 def _json_value(member: Member, value: object) -> object:
@@ -120,13 +128,10 @@ def _json_value(member: Member, value: object) -> object:
     return out
 
 
-Style = Literal["opts", "keyval", "json"]
-
-
 def _text_value(member: Member, value: object, style: Style) -> object:
     """A string-valued member: `-object` (QemuOpts, "opts") or HMP (keyval)."""
     name = member.name
-    vstyle: Literal["opts", "keyval"] = "opts" if style == "opts" else "keyval"
+    vstyle: options.VisitorStyle = "opts" if style == "opts" else "keyval"
     if member.kind == "uint16-list":
         if style == "opts":
             texts = value if isinstance(value, list) else [value]

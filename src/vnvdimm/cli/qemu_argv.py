@@ -15,10 +15,15 @@ Behaviour of the real program (checked against Debian's 7.2.22 build):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 from vnvdimm.errors import VnvdimmError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final, Literal
+
+    OptionKind = Literal["handled", "ignored", "warn"]
+else:
+    OptionKind = str  # at run time only a name: typing is not imported at start-up
 
 __all__ = [
     "OPTIONS",
@@ -30,24 +35,45 @@ __all__ = [
     "split_argv",
 ]
 
-OptionKind = Literal["handled", "ignored", "warn"]
 
-
-@dataclass(frozen=True)
 class OptionSpec:
-    has_arg: bool
-    kind: OptionKind
-    x86: bool = True  # False: QEMU says "Option not supported for this target"
+    """How one option is handled (immutable)."""
+
+    __slots__ = ("has_arg", "kind", "x86")
+
+    def __init__(self, has_arg: bool, kind: OptionKind, x86: bool = True) -> None:
+        self.has_arg: Final = has_arg
+        self.kind: Final = kind
+        self.x86: Final = x86  # False: QEMU says "Option not supported for this target"
 
 
-@dataclass(frozen=True)
 class QemuArg:
     """One option: ``name`` without dashes, ``text`` as QEMU prints it as a location."""
 
-    name: str
-    value: str | None
-    text: str
-    positional: bool = False  # a bare disk image word (treated as -hda)
+    __slots__ = ("name", "positional", "text", "value")
+
+    def __init__(self, name: str, value: str | None, text: str,
+                 positional: bool = False) -> None:
+        self.name: Final = name
+        self.value: Final = value
+        self.text: Final = text
+        self.positional: Final = positional  # a bare disk image word (treated as -hda)
+
+    def _key(self) -> tuple[str, str | None, str, bool]:
+        return (self.name, self.value, self.text, self.positional)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, QemuArg)
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (f"QemuArg(name={self.name!r}, value={self.value!r}, text={self.text!r}, "
+                f"positional={self.positional!r})")
 
     @property
     def canonical(self) -> str:

@@ -8,7 +8,6 @@ the user sees, so a plain ``int()`` is not good enough.
 from __future__ import annotations
 
 import errno
-from typing import NamedTuple
 
 _C_SPACE = " \t\n\v\f\r"
 _U64 = 1 << 64
@@ -16,12 +15,32 @@ _I64_MAX = (1 << 63) - 1
 _I64_MIN = -(1 << 63)
 
 
-class Parsed(NamedTuple):
-    """A C conversion: its value, how many characters it consumed, and errno."""
+class Parsed(tuple[int, int, int]):
+    """A C conversion: its value, how many characters it consumed, and errno.
 
-    value: int
-    end: int  # index of the first unparsed character; 0 when nothing converted
-    errno: int
+    A ``(value, end, errno)`` tuple with named fields, like a NamedTuple.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, value: int, end: int, errno: int) -> Parsed:
+        return tuple.__new__(cls, (value, end, errno))
+
+    @property
+    def value(self) -> int:
+        return self[0]
+
+    @property
+    def end(self) -> int:
+        """Index of the first unparsed character; 0 when nothing converted."""
+        return self[1]
+
+    @property
+    def errno(self) -> int:
+        return self[2]
+
+    def __repr__(self) -> str:
+        return f"Parsed(value={self[0]!r}, end={self[1]!r}, errno={self[2]!r})"
 
 
 def _digits(text: str, pos: int, base: int) -> tuple[int, int]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import stat
 
 from vnvdimm.host import _cparse
@@ -22,7 +21,7 @@ from vnvdimm.host import _cparse
 # libdaxctl's SYSFS_ATTR_SIZE: it reads at most this much of an attribute.
 _SYSFS_ATTR_SIZE = 1024
 # libdaxctl accepts directory entries that sscanf "dax%d.%d" matches.
-_DAX_DEVICE_NAME = re.compile(r"dax[ \t\n\v\f\r]*[+-]?\d+\.[ \t\n\v\f\r]*[+-]?\d+")
+_DAX_DEVICE_NAME = r"dax[ \t\n\v\f\r]*[+-]?\d+\.[ \t\n\v\f\r]*[+-]?\d+"
 
 
 def _char_dir(st: os.stat_result, sysfs_root: str) -> str:
@@ -93,6 +92,9 @@ def dax_regions(sysfs_root: str = "/sys") -> list[tuple[str, int]]:
     ULONG_MAX, i.e. -1 once QEMU stores it in an int64), skips duplicates, and
     pushes each new region at the list head, so iteration is newest first.
     """
+    import re  # only character devices get here: regular files never load it
+
+    dax_device_name = re.compile(_DAX_DEVICE_NAME)
     regions: list[tuple[str, int]] = []
     sources = (
         (os.path.join(sysfs_root, "class", "dax"), 2),
@@ -104,7 +106,7 @@ def dax_regions(sysfs_root: str = "/sys") -> list[tuple[str, int]]:
         except OSError:
             continue
         for name in names:
-            if not _DAX_DEVICE_NAME.match(name):
+            if not dax_device_name.match(name):
                 continue
             try:
                 region = os.path.realpath(os.path.join(directory, name), strict=True)

@@ -8,17 +8,80 @@ on a host without a usable libc every call raises ``OSError(ENOSYS)``.
 All wrappers raise ``OSError`` built from the C ``errno`` (``use_errno=True``),
 except :func:`madvise`, which returns the errno like QEMU's ``qemu_madvise``
 callers expect.
+
+The bindings are built on ``_ctypes``, the C module behind the ``ctypes``
+package, with the few fundamental types they need defined here the way
+``ctypes`` defines them: they behave the same and mix freely with ``ctypes``
+objects (``Structure`` and ``Array`` are the very same classes), while
+start-up skips the package's import.
 """
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import os
 import sys
-from typing import Any
+from _ctypes import (
+    FUNCFLAG_CDECL,
+    FUNCFLAG_USE_ERRNO,
+    CFuncPtr,
+    Structure,
+    byref,
+    get_errno,
+    set_errno,
+)
 
-_CFunc = Any  # a ctypes foreign function; typeshed has no public name for it
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from _ctypes import Array
+    from ctypes import (
+        c_char,
+        c_int,
+        c_int64,
+        c_long,
+        c_size_t,
+        c_ssize_t,
+        c_ubyte,
+        c_uint64,
+        c_ulong,
+        c_void_p,
+    )
+else:
+    # The C module under ``ctypes``, used directly: the ctypes package costs
+    # over a millisecond of start-up.  These are its fundamental types,
+    # defined exactly as ctypes defines them (Linux: long is pointer-sized).
+    from _ctypes import _SimpleCData, sizeof
+
+    class c_char(_SimpleCData):
+        _type_ = "c"
+
+    class c_ubyte(_SimpleCData):
+        _type_ = "B"
+
+    class c_int(_SimpleCData):
+        _type_ = "i"
+
+    class c_long(_SimpleCData):
+        _type_ = "l"
+
+    class c_ulong(_SimpleCData):
+        _type_ = "L"
+
+    if sizeof(c_long) == 8:
+        c_int64, c_uint64 = c_long, c_ulong
+    else:
+
+        class c_int64(_SimpleCData):
+            _type_ = "q"
+
+        class c_uint64(_SimpleCData):
+            _type_ = "Q"
+
+    class c_void_p(_SimpleCData):
+        _type_ = "P"
+
+    c_size_t = c_ulong
+    c_ssize_t = c_long
 
 # Linux generic values (x86_64, aarch64, riscv, s390x share them).
 PROT_NONE = 0x0
@@ -51,43 +114,56 @@ TMPFS_MAGIC = 0x01021994
 IOV_MAX = 1024
 
 
-class StatFs(ctypes.Structure):
+class StatFs(Structure):
     """glibc ``struct statfs64`` (the same layout as ``struct statfs`` on 64-bit)."""
 
-    _fields_ = [
-        ("f_type", ctypes.c_long),
-        ("f_bsize", ctypes.c_long),
-        ("f_blocks", ctypes.c_uint64),
-        ("f_bfree", ctypes.c_uint64),
-        ("f_bavail", ctypes.c_uint64),
-        ("f_files", ctypes.c_uint64),
-        ("f_ffree", ctypes.c_uint64),
-        ("f_fsid", ctypes.c_int * 2),
-        ("f_namelen", ctypes.c_long),
-        ("f_frsize", ctypes.c_long),
-        ("f_flags", ctypes.c_long),
-        ("f_spare", ctypes.c_long * 4),
+    _fields_ = (
+        ("f_type", c_long),
+        ("f_bsize", c_long),
+        ("f_blocks", c_uint64),
+        ("f_bfree", c_uint64),
+        ("f_bavail", c_uint64),
+        ("f_files", c_uint64),
+        ("f_ffree", c_uint64),
+        ("f_fsid", c_int * 2),
+        ("f_namelen", c_long),
+        ("f_frsize", c_long),
+        ("f_flags", c_long),
+        ("f_spare", c_long * 4),
         # Slack in case a libc's struct is larger than we think: never overrun.
-        ("_pad", ctypes.c_char * 64),
-    ]
+        ("_pad", c_char * 64),
+    )
 
 
-class IoVec(ctypes.Structure):
+class IoVec(Structure):
     """``struct iovec``."""
 
-    _fields_ = [
-        ("iov_base", ctypes.c_void_p),
-        ("iov_len", ctypes.c_size_t),
-    ]
+    _fields_ = (
+        ("iov_base", c_void_p),
+        ("iov_len", c_size_t),
+    )
 
 
-def _load() -> ctypes.CDLL | None:
+class _CFunc(CFuncPtr):
+    """A libc function: C calling convention, errno saved for ``get_errno``
+    (what ``ctypes.CDLL(..., use_errno=True)`` gives)."""
+
+    _flags_ = FUNCFLAG_CDECL | FUNCFLAG_USE_ERRNO
+    _restype_ = c_int
+
+
+def _load() -> int | None:
+    """A dlopen handle for the C library (``ctypes.CDLL``'s RTLD_NOW | RTLD_LOCAL)."""
     if not sys.platform.startswith("linux"):
         return None
+    from _ctypes import RTLD_LOCAL, dlopen
+
     # The soname first: find_library() spawns ldconfig and costs start-up time.
-    for name in ("libc.so.6", None):
+    # None: the symbols the program already has (a libc under another name).
+    names: tuple[str | None, ...] = ("libc.so.6", None)
+    for name in names:
         try:
-            return ctypes.CDLL(name, use_errno=True)
+            return dlopen(name, RTLD_LOCAL)  # type: ignore[arg-type]
         except OSError:
             continue
     return None
@@ -99,15 +175,17 @@ _libc = _load()
 def _fn(name: str, *alternatives: str) -> _CFunc | None:
     if _libc is None:
         return None
+    from _ctypes import dlsym
+
     for candidate in (name, *alternatives):
         try:
-            return getattr(_libc, candidate)
-        except AttributeError:
+            return _CFunc(dlsym(_libc, candidate))
+        except OSError:
             continue
     return None
 
 
-_off_t = ctypes.c_int64
+_off_t = c_int64
 _mmap = _fn("mmap64", "mmap")
 _munmap = _fn("munmap")
 _madvise = _fn("madvise")
@@ -115,30 +193,26 @@ _fstatfs = _fn("fstatfs64", "fstatfs")
 _process_vm_readv = _fn("process_vm_readv")
 _process_vm_writev = _fn("process_vm_writev")
 
+# Pointer parameters are void *: they take byref() and ctypes arrays alike.
 if _mmap is not None:
-    _mmap.argtypes = [
-        ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, _off_t,
-    ]
-    _mmap.restype = ctypes.c_void_p
+    _mmap.argtypes = [c_void_p, c_size_t, c_int, c_int, c_int, _off_t]
+    _mmap.restype = c_void_p
 if _munmap is not None:
-    _munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
-    _munmap.restype = ctypes.c_int
+    _munmap.argtypes = [c_void_p, c_size_t]
+    _munmap.restype = c_int
 if _madvise is not None:
-    _madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-    _madvise.restype = ctypes.c_int
+    _madvise.argtypes = [c_void_p, c_size_t, c_int]
+    _madvise.restype = c_int
 if _fstatfs is not None:
-    _fstatfs.argtypes = [ctypes.c_int, ctypes.POINTER(StatFs)]
-    _fstatfs.restype = ctypes.c_int
+    _fstatfs.argtypes = [c_int, c_void_p]
+    _fstatfs.restype = c_int
 for _vm_func in (_process_vm_readv, _process_vm_writev):
     if _vm_func is not None:
-        _vm_func.argtypes = [
-            ctypes.c_int, ctypes.POINTER(IoVec), ctypes.c_ulong,
-            ctypes.POINTER(IoVec), ctypes.c_ulong, ctypes.c_ulong,
-        ]
-        _vm_func.restype = ctypes.c_ssize_t
+        _vm_func.argtypes = [c_int, c_void_p, c_ulong, c_void_p, c_ulong, c_ulong]
+        _vm_func.restype = c_ssize_t
 
 # (void *) -1 as ctypes hands it back through a c_void_p restype.
-MAP_FAILED: int = ctypes.c_void_p(-1).value or -1
+MAP_FAILED: int = c_void_p(-1).value or -1
 
 AVAILABLE = _mmap is not None and _munmap is not None
 
@@ -148,7 +222,7 @@ def _missing(name: str) -> OSError:
 
 
 def _raise_errno(name: str) -> OSError:
-    err = ctypes.get_errno()
+    err = get_errno()
     return OSError(err, os.strerror(err), name)
 
 
@@ -156,7 +230,7 @@ def mmap(addr: int, length: int, prot: int, flags: int, fd: int, offset: int) ->
     """mmap(2); returns the mapped address or raises ``OSError``."""
     if _mmap is None:
         raise _missing("mmap")
-    ctypes.set_errno(0)
+    set_errno(0)
     result = _mmap(addr or None, length, prot, flags, fd, offset)
     if result is None or result == MAP_FAILED:
         raise _raise_errno("mmap")
@@ -176,7 +250,7 @@ def madvise(addr: int, length: int, advice: int) -> int:
     if _madvise is None:
         return errno.ENOSYS
     if _madvise(addr, length, advice) != 0:
-        return ctypes.get_errno() or errno.EINVAL
+        return get_errno() or errno.EINVAL
     return 0
 
 
@@ -186,15 +260,21 @@ def fstatfs(fd: int) -> StatFs:
         raise _missing("fstatfs")
     buf = StatFs()
     while True:
-        if _fstatfs(fd, ctypes.byref(buf)) == 0:
+        if _fstatfs(fd, byref(buf)) == 0:
             return buf
-        err = ctypes.get_errno()
+        err = get_errno()
         if err != errno.EINTR:
             raise OSError(err, os.strerror(err), "fstatfs")
 
 
+def bytes_at(address: int, length: int) -> Array[c_ubyte]:
+    """The ``length`` bytes at ``address`` as a ctypes array (no copy):
+    ``(ctypes.c_ubyte * length).from_address(address)``."""
+    return (c_ubyte * length).from_address(address)
+
+
 def _vm_rw(func: _CFunc | None, name: str,
-           local: ctypes.Array[IoVec], remote: ctypes.Array[IoVec], count: int) -> int:
+           local: Array[IoVec], remote: Array[IoVec], count: int) -> int:
     if func is None:
         raise _missing(name)
     done = func(os.getpid(), local, len(local), remote, count, 0)
@@ -203,8 +283,7 @@ def _vm_rw(func: _CFunc | None, name: str,
     return int(done)
 
 
-def process_vm_readv(local: ctypes.Array[IoVec], remote: ctypes.Array[IoVec],
-                     count: int) -> int:
+def process_vm_readv(local: Array[IoVec], remote: Array[IoVec], count: int) -> int:
     """process_vm_readv(2) on our own pid; returns bytes transferred.
 
     Faults on ``remote`` come back as EFAULT/short counts instead of SIGBUS,
@@ -213,7 +292,6 @@ def process_vm_readv(local: ctypes.Array[IoVec], remote: ctypes.Array[IoVec],
     return _vm_rw(_process_vm_readv, "process_vm_readv", local, remote, count)
 
 
-def process_vm_writev(local: ctypes.Array[IoVec], remote: ctypes.Array[IoVec],
-                      count: int) -> int:
+def process_vm_writev(local: Array[IoVec], remote: Array[IoVec], count: int) -> int:
     """process_vm_writev(2) on our own pid; returns bytes transferred."""
     return _vm_rw(_process_vm_writev, "process_vm_writev", local, remote, count)

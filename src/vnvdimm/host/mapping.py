@@ -27,18 +27,23 @@ strings tagged ``raw`` (QEMU's bare fprintf: no program prefix), ``warning``
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import errno as errno_mod
 import os
 import sys
-from dataclasses import dataclass
-from types import TracebackType
 
 from vnvdimm.errors import VnvdimmError
 from vnvdimm.host import _cparse, libc
-from vnvdimm.host.messages import Reporter, emit
+from vnvdimm.host.messages import emit
 from vnvdimm.host.pagesize import fd_page_size, host_page_size, vmalloc_align
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from _ctypes import Array
+    from ctypes import c_ubyte
+    from types import TracebackType
+    from typing import Final
+
+    from vnvdimm.host.messages import Reporter
 
 OVERCOMMIT_MEMORY_PATH = "/proc/sys/vm/overcommit_memory"
 MAP_ERROR_MESSAGE = "unable to map backing store for guest RAM"
@@ -71,7 +76,6 @@ def error_with_errno(message: str, err: int) -> str:
 # MAP_NORESERVE effectiveness
 
 
-@dataclass(frozen=True)
 class NoreserveCheck:
     """Result of :func:`map_noreserve_effective`; true when effective.
 
@@ -79,9 +83,28 @@ class NoreserveCheck:
     ``errno`` is the errno left behind, which ends up in the caller's error.
     """
 
-    effective: bool
-    message: str | None = None
-    errno: int = 0
+    __slots__ = ("effective", "errno", "message")
+
+    def __init__(self, effective: bool, message: str | None = None, errno: int = 0) -> None:
+        self.effective: Final = effective
+        self.message: Final = message
+        self.errno: Final = errno
+
+    def _key(self) -> tuple[bool, str | None, int]:
+        return (self.effective, self.message, self.errno)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, NoreserveCheck)
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (f"NoreserveCheck(effective={self.effective!r}, message={self.message!r}, "
+                f"errno={self.errno!r})")
 
     def __bool__(self) -> bool:
         return self.effective
@@ -192,13 +215,13 @@ class HostMapping:
         self.readonly = readonly
         self.sync = sync  # MAP_SYNC really in effect (pmem on real DAX)
         self.noreserve = noreserve
-        self._array: ctypes.Array[ctypes.c_ubyte] | None = None
+        self._array: Array[c_ubyte] | None = None
         self._views: list[memoryview] = []
         self._closed = False
         self._make_views()
 
     def _make_views(self) -> None:
-        self._array = (ctypes.c_ubyte * self.size).from_address(self.address)
+        self._array = libc.bytes_at(self.address, self.size)
         base = memoryview(self._array).cast("B")
         self._views = [base, base.toreadonly()] if self.readonly else [base]
 
@@ -263,8 +286,10 @@ class HostMapping:
 
     def __del__(self) -> None:
         # A safety net only: owners are expected to close explicitly.
-        with contextlib.suppress(Exception):  # never raise from a finaliser
+        try:  # noqa: SIM105 (contextlib is kept off the start-up path)
             self.close()
+        except Exception:  # never raise from a finaliser
+            pass
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"size=0x{self.size:x}"

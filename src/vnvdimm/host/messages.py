@@ -14,10 +14,14 @@ sink still works and a careful one can call :meth:`HostMessage.render`.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import Literal
 
-MessageKind = Literal["raw", "warning", "error"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Literal
+
+    MessageKind = Literal["raw", "warning", "error"]
+    Reporter = Callable[[str], None]
 
 
 class HostMessage(str):
@@ -37,9 +41,6 @@ class HostMessage(str):
         if self.kind == "warning":
             return f"{program}: warning: {self}\n"
         return f"{program}: {self}\n"
-
-
-Reporter = Callable[[str], None]
 
 
 def stderr_reporter(program: str = "vnvdimm") -> Reporter:
