@@ -9,20 +9,21 @@ area is the backend's last ``label_size`` bytes.
 
 from __future__ import annotations
 
-import uuid as uuid_module
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
-
 from vnvdimm.errors import DeviceNotFoundError, VnvdimmError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import uuid as uuid_module
+    from collections.abc import Callable, Mapping
+
     from vnvdimm.backends.base import HostMemoryBackend
+
+    # Resolves a memdev link path to a backend, or raises QEMU's link errors.
+    BackendResolver = Callable[[str], HostMemoryBackend]
 
 UNASSIGNED_SLOT = -1
 MIN_NAMESPACE_LABEL_SIZE = 128 * 1024
-
-# Resolves a memdev link path to a backend, or raises QEMU's link errors.
-BackendResolver = Callable[[str], "HostMemoryBackend"]
+_NIL_UUID = "00000000-0000-0000-0000-000000000000"
 
 
 class PCDimm:
@@ -116,10 +117,22 @@ class NVDimm(PCDimm):
     def __init__(self, device_id: str | None) -> None:
         super().__init__(device_id)
         self.label_size = 0
-        self.uuid = uuid_module.UUID(int=0)
+        self._uuid: uuid_module.UUID | None = None  # None: the nil UUID, made when asked for
         self.unarmed = False
         self.pmem_size: int | None = None  # set once the region is prepared
         self.readonly = False
+
+    @property
+    def uuid(self) -> uuid_module.UUID:
+        if self._uuid is None:
+            import uuid as uuid_module  # here: uuid (and platform) cost start-up time
+
+            self._uuid = uuid_module.UUID(int=0)
+        return self._uuid
+
+    @uuid.setter
+    def uuid(self, value: uuid_module.UUID) -> None:
+        self._uuid = value
 
     def property_kinds(self) -> Mapping[str, str]:
         kinds = dict(super().property_kinds())
@@ -152,7 +165,7 @@ class NVDimm(PCDimm):
         if name == "label-size":
             return self.label_size
         if name == "uuid":
-            return str(self.uuid)
+            return _NIL_UUID if self._uuid is None else str(self._uuid)
         if name == "unarmed":
             return self.unarmed
         return super().get_property(name)
@@ -206,6 +219,8 @@ def parse_qemu_uuid(text: str) -> uuid_module.UUID:
         raise ValueError(text)
     if not all(c in "0123456789abcdefABCDEF" for c in "".join(parts)):
         raise ValueError(text)
+    import uuid as uuid_module  # here: uuid (and platform) cost start-up time
+
     return uuid_module.UUID(text)
 
 

@@ -10,51 +10,75 @@ that order so the first error reported is QEMU's first error.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
-
 from vnvdimm import options
-from vnvdimm.backends.schema import ObjectOptions, visit_object_options
+from vnvdimm.backends.schema import visit_object_options
 from vnvdimm.errors import VnvdimmError
 from vnvdimm.machine.config import MachineConfig, NumaNode, apply_machine_properties
 from vnvdimm.machine.machine import Machine
-from vnvdimm.machine.types import DEFAULT_MACHINE, MachineType, find_machine_type
+from vnvdimm.machine.types import DEFAULT_MACHINE, find_machine_type
 from vnvdimm.qdict import qdict_order
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Protocol
 
-class Option(Protocol):
-    """One command-line option: name without dashes, its argument, as typed."""
+    from vnvdimm.backends.schema import ObjectOptions
+    from vnvdimm.machine.types import MachineType
 
-    @property
-    def name(self) -> str: ...
+    class Option(Protocol):
+        """One command-line option: name without dashes, its argument, as typed."""
 
-    @property
-    def value(self) -> str | None: ...
+        @property
+        def name(self) -> str: ...
 
-    @property
-    def text(self) -> str: ...
+        @property
+        def value(self) -> str | None: ...
+
+        @property
+        def text(self) -> str: ...
+else:
+    class Option:
+        """One command-line option: name without dashes, its argument, as typed.
+
+        A structural type (a typing.Protocol for the type checker); anything with
+        `name`, `value` and `text` attributes is one."""
 
 
-@dataclass
 class _Located:
-    location: str
-    item: object
+    __slots__ = ("item", "location")
+
+    def __init__(self, location: str, item: object) -> None:
+        self.location = location
+        self.item = item
 
 
-@dataclass
 class ParsedCommandLine:
     """Everything QEMU has parsed before it builds the machine."""
 
-    machine: dict[str, object] = field(default_factory=dict)
-    memory: list[tuple[str, str | None]] = field(default_factory=list)
-    objects: list[tuple[str, ObjectOptions]] = field(default_factory=list)
-    devices: list[tuple[str, dict[str, object], bool]] = field(default_factory=list)
-    numa: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
-    smp: dict[str, object] = field(default_factory=dict)
-    warnings: list[options.QemuWarning] = field(default_factory=list)
-    globals: dict[str, str] = field(default_factory=dict)
-    ignored: list[str] = field(default_factory=list)
+    __slots__ = ("devices", "globals", "ignored", "machine", "memory", "numa", "objects",
+                 "smp", "warnings")
+
+    def __init__(self, machine: dict[str, object] | None = None,
+                 memory: list[tuple[str, str | None]] | None = None,
+                 objects: list[tuple[str, ObjectOptions]] | None = None,
+                 devices: list[tuple[str, dict[str, object], bool]] | None = None,
+                 numa: list[tuple[str, list[tuple[str, str]]]] | None = None,
+                 smp: dict[str, object] | None = None,
+                 warnings: list[options.QemuWarning] | None = None,
+                 globals: dict[str, str] | None = None,
+                 ignored: list[str] | None = None) -> None:
+        # None: a fresh empty container each (the dataclass's default_factory).
+        self.machine: dict[str, object] = {} if machine is None else machine
+        self.memory: list[tuple[str, str | None]] = [] if memory is None else memory
+        self.objects: list[tuple[str, ObjectOptions]] = [] if objects is None else objects
+        self.devices: list[tuple[str, dict[str, object], bool]] = (
+            [] if devices is None else devices)
+        self.numa: list[tuple[str, list[tuple[str, str]]]] = [] if numa is None else numa
+        self.smp: dict[str, object] = {} if smp is None else smp
+        self.warnings: list[options.QemuWarning] = [] if warnings is None else warnings
+        self.globals: dict[str, str] = {} if globals is None else globals
+        self.ignored: list[str] = [] if ignored is None else ignored
 
 
 def parse_options(opts: Sequence[Option],
@@ -383,11 +407,9 @@ def build_machine(opts: Sequence[Option], *, dry_run: bool = False,
             if device is None and warn is not None:
                 warn(f"{where}: device ignored: vnvdimm emulates only memory devices")
         if config.nvdimm:
-            # Platform assembly reaches up one layer: the NVDIMM ACPI device
-            # (FIT buffer, DSM port) exists from machine init, as in QEMU.
-            from vnvdimm.acpi.state import NvdimmAcpiState
-
-            machine.acpi = NvdimmAcpiState.attach(machine)
+            # The NVDIMM ACPI device (FIT buffer, DSM port) exists from machine
+            # init, as in QEMU; its state is built when first used.
+            machine.defer_acpi()
         machine.ready = True
     except BaseException:
         machine.close(abort=True)

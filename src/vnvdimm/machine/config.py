@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-
 from vnvdimm import options
 from vnvdimm.errors import VnvdimmError
 from vnvdimm.machine.types import DEFAULT_MACHINE, MachineType, find_machine_type
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 NVDIMM_PERSISTENCE = {"cpu": 3, "mem-ctrl": 2}
 
@@ -72,34 +73,52 @@ _PC_ONLY = frozenset(
 )
 
 
-@dataclass
 class NumaNode:
-    nodeid: int
-    memdev: str | None = None
-    mem: int | None = None
+    __slots__ = ("mem", "memdev", "nodeid")
+
+    def __init__(self, nodeid: int, memdev: str | None = None, mem: int | None = None) -> None:
+        self.nodeid = nodeid
+        self.memdev = memdev
+        self.mem = mem
 
 
-@dataclass
 class MachineConfig:
     """Everything the board needs before any backend or device exists."""
 
-    type: MachineType = field(default_factory=lambda: find_machine_type(DEFAULT_MACHINE))
-    nvdimm: bool = False
-    nvdimm_persistence: int = 0
-    acpi: bool = True
-    mem_merge: bool = True
-    dump_guest_core: bool = True
-    max_ram_below_4g: int = 0
-    oem_id: str = "BOCHS "
-    oem_table_id: str = "BXPC    "
-    memory_backend: str | None = None
-    ram_size: int | None = None  # None: the machine type's default
-    maxram_size: int | None = None
-    ram_slots: int = 0
-    smp_cpus: int = 1
-    numa_nodes: list[NumaNode] = field(default_factory=list)
-    piix4_memory_hotplug: bool | None = None  # -global PIIX4_PM.memory-hotplug-support
-    ich9_memory_hotplug: bool = True  # -global ICH9-LPC.memory-hotplug-support
+    __slots__ = ("acpi", "dump_guest_core", "ich9_memory_hotplug", "max_ram_below_4g",
+                 "maxram_size", "mem_merge", "memory_backend", "numa_nodes", "nvdimm",
+                 "nvdimm_persistence", "oem_id", "oem_table_id", "piix4_memory_hotplug",
+                 "ram_size", "ram_slots", "smp_cpus", "type")
+
+    def __init__(self, type: MachineType | None = None,
+                 nvdimm: bool = False, nvdimm_persistence: int = 0, acpi: bool = True,
+                 mem_merge: bool = True, dump_guest_core: bool = True,
+                 max_ram_below_4g: int = 0, oem_id: str = "BOCHS ",
+                 oem_table_id: str = "BXPC    ", memory_backend: str | None = None,
+                 ram_size: int | None = None, maxram_size: int | None = None,
+                 ram_slots: int = 0, smp_cpus: int = 1,
+                 numa_nodes: list[NumaNode] | None = None,
+                 piix4_memory_hotplug: bool | None = None,
+                 ich9_memory_hotplug: bool = True) -> None:
+        # None: the default machine type / no nodes (a fresh one per config).
+        self.type = find_machine_type(DEFAULT_MACHINE) if type is None else type
+        self.nvdimm = nvdimm
+        self.nvdimm_persistence = nvdimm_persistence
+        self.acpi = acpi
+        self.mem_merge = mem_merge
+        self.dump_guest_core = dump_guest_core
+        self.max_ram_below_4g = max_ram_below_4g
+        self.oem_id = oem_id
+        self.oem_table_id = oem_table_id
+        self.memory_backend = memory_backend
+        self.ram_size = ram_size  # None: the machine type's default
+        self.maxram_size = maxram_size
+        self.ram_slots = ram_slots
+        self.smp_cpus = smp_cpus
+        self.numa_nodes: list[NumaNode] = [] if numa_nodes is None else numa_nodes
+        # -global PIIX4_PM.memory-hotplug-support, -global ICH9-LPC.memory-hotplug-support
+        self.piix4_memory_hotplug = piix4_memory_hotplug
+        self.ich9_memory_hotplug = ich9_memory_hotplug
 
     @property
     def memory_hotplug_support(self) -> bool:

@@ -7,21 +7,29 @@ regions know their bounds, and an access names the address that failed.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
-from typing import NewType
 
 from vnvdimm.errors import VnvdimmError
 
-GuestAddress = NewType("GuestAddress", int)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final, NewType
+
+    GuestAddress = NewType("GuestAddress", int)
+else:
+    def GuestAddress(value: int) -> int:
+        """What NewType makes at run time: the identity."""
+        return value
 
 
-@dataclass(frozen=True)
 class GuestRegion:
     """A guest-physical range backed by host memory (no copies)."""
 
-    start: int
-    view: memoryview
-    name: str
+    __slots__ = ("name", "start", "view")
+
+    def __init__(self, start: int, view: memoryview, name: str) -> None:
+        self.start: Final = start
+        self.view: Final = view
+        self.name: Final = name
 
     @property
     def size(self) -> int:

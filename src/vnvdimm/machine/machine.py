@@ -8,10 +8,6 @@ with `object_add` and devices with `device_add`, which ends in `plug`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from types import TracebackType
-from typing import TYPE_CHECKING
 
 from vnvdimm import options
 from vnvdimm.backends.base import BackendContext, HostMemoryBackend
@@ -25,18 +21,26 @@ from vnvdimm.machine.guest_memory import GuestMemory, GuestRegion
 from vnvdimm.machine.memory_map import MemoryMap, build_memory_map
 from vnvdimm.qdict import qdict_order
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
+    from types import TracebackType
+
     from vnvdimm.acpi.state import NvdimmAcpiState
     from vnvdimm.guest.driver import GuestView
 
+    PlugListener = Callable[[PCDimm], None]
 
-@dataclass
+
 class InertObject:
     """A user-creatable object of a type vnvdimm does not model (iothread, secret...)."""
 
-    qom_type: str
-    id: str
-    props: dict[str, object]
+    __slots__ = ("id", "props", "qom_type")
+
+    def __init__(self, qom_type: str, id: str, props: dict[str, object]) -> None:
+        self.qom_type = qom_type
+        self.id = id
+        self.props = props
 
     @property
     def canonical_path(self) -> str:
@@ -44,7 +48,6 @@ class InertObject:
 
 
 UserObject = HostMemoryBackend | InertObject
-PlugListener = Callable[[PCDimm], None]
 
 # Names that exist in QEMU's QOM tree of a pc machine; a link to them resolves
 # to an object of the wrong type rather than to nothing.
@@ -87,10 +90,71 @@ class Machine:
         self.ram_backends: list[HostMemoryBackend] = []
         self.guest_memory = GuestMemory()
         self.ready = False  # QEMU's PHASE_MACHINE_READY: later plugs are hotplugs
-        self.plug_listeners: list[PlugListener] = []
-        self.io_handlers: dict[int, Callable[[int, int], None]] = {}
-        self.acpi: NvdimmAcpiState | None = None  # attached by build_machine when nvdimm=on
+        # Behind properties: with nvdimm=on the NVDIMM ACPI device, made on first use
+        # (see defer_acpi), is in them.
+        self._plug_listeners: list[PlugListener] = []
+        self._io_handlers: dict[int, Callable[[int, int], None]] = {}
+        self._acpi: NvdimmAcpiState | None = None
+        self._acpi_deferred = False
         self._device_models: frozenset[str] | None = None
+
+    # -- the NVDIMM ACPI device -------------------------------------------------
+
+    def defer_acpi(self) -> None:
+        """Give the machine its NVDIMM ACPI device, attached on first use.
+
+        QEMU creates the device (FIT buffer, DSM port) at machine init; build_machine
+        calls this where QEMU would, and the ACPI code loads only when something
+        looks: `acpi`, `plug_listeners`, `io_handlers`, `io_write`, `guest()` or an
+        nvdimm hotplug.  The result is what attaching here would have given: the
+        devices plugged so far are cold plugs (they raise no event), and the plug
+        listener keeps the place in `plug_listeners` it is given now."""
+        self._acpi_deferred = True
+        self._plug_listeners.append(self._deferred_acpi_plug)
+
+    def _attach_deferred_acpi(self) -> NvdimmAcpiState:
+        from vnvdimm.acpi.state import NvdimmAcpiState
+
+        self._acpi_deferred = False
+        listeners = self._plug_listeners
+        place = listeners.index(self._deferred_acpi_plug)
+        state = NvdimmAcpiState.attach(self)
+        if listeners[-1] == state.on_plug:  # appended by attach: to the place held for it
+            listeners[place] = listeners.pop()
+        return state
+
+    def _deferred_acpi_plug(self, device: PCDimm) -> None:
+        """The plug listener's stand-in: a plugged nvdimm changes the FIT, so the
+        state is attached now (this plug included, as its listener would see it)."""
+        if self._acpi_deferred and isinstance(device, NVDimm):
+            self._attach_deferred_acpi().on_plug(device)
+
+    @property
+    def acpi(self) -> NvdimmAcpiState | None:
+        """The NVDIMM ACPI state (FIT buffer, DSM port, hotplug event), once attached."""
+        if self._acpi_deferred:
+            self._attach_deferred_acpi()
+        return self._acpi
+
+    @acpi.setter
+    def acpi(self, state: NvdimmAcpiState | None) -> None:
+        if self._acpi_deferred:
+            self._attach_deferred_acpi()
+        self._acpi = state
+
+    @property
+    def plug_listeners(self) -> list[PlugListener]:
+        """Called after each plug, in order; one that raises undoes the plug."""
+        if self._acpi_deferred:
+            self._attach_deferred_acpi()
+        return self._plug_listeners
+
+    @property
+    def io_handlers(self) -> dict[int, Callable[[int, int], None]]:
+        """Guest I/O port -> handler(size, value) for `out` instructions."""
+        if self._acpi_deferred:
+            self._attach_deferred_acpi()
+        return self._io_handlers
 
     # -- context management ---------------------------------------------------
 
@@ -348,7 +412,7 @@ class Machine:
             if self.config.type.has_hotplug_handler:
                 self._map_device(device)
             device.hotplugged = self.ready
-            for listener in self.plug_listeners:
+            for listener in self._plug_listeners:
                 listener(device)
         except BaseException:
             self._unplug(device)
@@ -497,7 +561,9 @@ class Machine:
 
     def io_write(self, port: int, size: int, value: int) -> None:
         """A guest `out` to an I/O port; devices register in `io_handlers`."""
-        handler = self.io_handlers.get(port)
+        if self._acpi_deferred:
+            self._attach_deferred_acpi()  # the DSM port's handler
+        handler = self._io_handlers.get(port)
         if handler is not None:
             handler(size, value)
 

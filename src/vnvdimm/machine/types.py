@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from typing import Literal
-
 from vnvdimm.errors import VnvdimmError
 
-Family = Literal["pc", "q35", "isapc", "microvm", "none"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final, Literal
+
+    Family = Literal["pc", "q35", "isapc", "microvm", "none"]
 
 GiB = 1 << 30
 MiB = 1 << 20
 
 
-@dataclass(frozen=True)
 class MachineType:
     """One `-machine` type: what QEMU 7.2 builds for it."""
 
-    name: str  # the full versioned name (pc-i440fx-7.2) or the plain one
-    family: Family
-    version: tuple[int, ...] = (7, 2)
+    __slots__ = ("family", "name", "version")
+
+    def __init__(self, name: str, family: Family, version: tuple[int, ...] = (7, 2)) -> None:
+        self.name: Final = name  # the full versioned name (pc-i440fx-7.2) or the plain one
+        self.family: Final = family
+        self.version: Final = version
 
     @property
     def qom_type(self) -> str:
@@ -120,6 +122,8 @@ _Q35_VERSIONS = (
 ).split()
 DEFAULT_MACHINE = "pc-i440fx-7.2"
 _PLAIN: tuple[Family, ...] = ("isapc", "microvm", "none")
+_VERSIONED: tuple[tuple[str, Family, list[str]], ...] = (
+    ("pc-i440fx-", "pc", _PC_VERSIONS), ("pc-q35-", "q35", _Q35_VERSIONS))
 
 
 def _version(text: str) -> tuple[int, ...]:
@@ -136,12 +140,11 @@ def machine_names() -> list[str]:
 def find_machine_type(name: str) -> MachineType:
     """Resolve a `-machine type=` value, aliases included."""
     full = _ALIASES.get(name, name)
-    match = re.fullmatch(r"pc-(i440fx|q35)-([0-9.]+)", full)
-    if match:
-        family: Family = "pc" if match.group(1) == "i440fx" else "q35"
-        versions = _PC_VERSIONS if family == "pc" else _Q35_VERSIONS
-        if match.group(2) in versions:
-            return MachineType(full, family, _version(match.group(2)))
+    for prefix, family, versions in _VERSIONED:
+        # pc-(i440fx|q35)-<version>: only listed versions resolve (all digits and dots).
+        version = full[len(prefix):]
+        if full.startswith(prefix) and version in versions:
+            return MachineType(full, family, _version(version))
     for plain in _PLAIN:
         if full == plain:
             return MachineType(full, plain)
