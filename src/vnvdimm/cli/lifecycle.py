@@ -3,23 +3,33 @@
 Signals are blocked in every thread and collected by one waiter thread with
 sigwaitinfo(), so vnvdimm can say who asked it to stop, as QEMU does; the
 waiter writes to a pipe that the monitor loop (`monitor/server.py`) watches.
+The C modules `_signal` and `_thread` do this: `signal` and `threading` cost
+milliseconds to import, before the first QMP greeting.  The command table is
+built when a monitor first needs it.
 """
 
 from __future__ import annotations
 
+import _thread
 import os
-import signal
 import sys
-import threading
 
 from vnvdimm.cli.report import PROGRAM
-from vnvdimm.machine.machine import Machine
 from vnvdimm.monitor.chardev import ChardevSpec, MonitorSpec
 from vnvdimm.monitor.server import BANNER, PROMPT, MonitorServer
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import signal as _signal  # typeshed has no _signal; signal re-exports it
+
+    from vnvdimm.machine.machine import Machine
+    from vnvdimm.monitor.commands import CommandTable
+else:
+    import _signal
+
 __all__ = ["BANNER", "PROMPT", "block_stop_signals", "serve", "stdio_hmp"]
 
-_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
+_STOP_SIGNALS = {_signal.SIGTERM, _signal.SIGINT, _signal.SIGHUP}
 
 
 def _sender_name(pid: int) -> str:
@@ -31,13 +41,13 @@ def _sender_name(pid: int) -> str:
 
 
 def _signal_waiter(write_fd: int) -> None:
-    info = signal.sigwaitinfo(_STOP_SIGNALS)
+    info = _signal.sigwaitinfo(_STOP_SIGNALS)
     os.write(write_fd, f"{info.si_signo} {info.si_pid}\n".encode())
 
 
 def block_stop_signals() -> None:
     """Hold SIGTERM/SIGINT/SIGHUP for the waiter thread (inherited by new threads)."""
-    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    _signal.pthread_sigmask(_signal.SIG_BLOCK, _STOP_SIGNALS)
 
 
 def stdio_hmp() -> MonitorSpec:
@@ -54,8 +64,6 @@ def serve(machine: Machine, *, hmp_stdio: bool = False, quit_on_eof: bool = Fals
     closed on return, removing its unix sockets.  ``hmp_stdio`` adds an HMP
     console on stdio when the server has none; ``quit_on_eof`` stops when stdin
     closes (the default platform)."""
-    from vnvdimm.monitor.commands import CommandTable
-
     block_stop_signals()
     if server is None:
         server = MonitorServer([])
@@ -64,8 +72,13 @@ def serve(machine: Machine, *, hmp_stdio: bool = False, quit_on_eof: bool = Fals
 
         server.monitors.append(Monitor(stdio_hmp()))
     read_fd, write_fd = os.pipe()
-    threading.Thread(target=_signal_waiter, args=(write_fd,), daemon=True).start()
-    table = CommandTable(machine, server.events, server.request_stop, prelaunch=prelaunch)
+    # A bare _thread thread, like a daemon thread, does not hold up the exit.
+    _thread.start_new_thread(_signal_waiter, (write_fd,))
+
+    def make_table() -> CommandTable:
+        from vnvdimm.monitor.commands import CommandTable
+
+        return CommandTable(machine, server.events, server.request_stop, prelaunch=prelaunch)
 
     def on_signal() -> None:
         signo, pid = (int(x) for x in os.read(read_fd, 64).split())
@@ -79,7 +92,7 @@ def serve(machine: Machine, *, hmp_stdio: bool = False, quit_on_eof: bool = Fals
         server.request_stop()
 
     try:
-        server.attach(table)
+        server.attach(make_table)
         server.add_reader(read_fd, on_signal)
         server.run(until=(lambda: server.stdin_eof) if quit_on_eof else None)
         server.final_flush()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
 import sys
-from collections.abc import Callable
 
 from vnvdimm.cli.report import PROGRAM, report_error, warn
 from vnvdimm.errors import VnvdimmError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 PREALLOC_PROGRESS_MIN = 256 << 20  # show progress for preallocations at least this big
 MEMORY_HOTPLUG_GLOBALS = ("PIIX4_PM.memory-hotplug-support=", "ICH9-LPC.memory-hotplug-support=")
@@ -129,8 +131,10 @@ def _write_pidfile(path: str) -> int:
 
 
 def _remove_pidfile(path: str, fd: int) -> None:
-    with contextlib.suppress(OSError):
+    try:  # noqa: SIM105 - no contextlib on the start-up path
         os.unlink(path)
+    except OSError:
+        pass
     os.close(fd)
 
 

@@ -9,15 +9,19 @@ message saying so, since a monitor nobody can reach would mislead.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
-
 from vnvdimm import options
 from vnvdimm.errors import VnvdimmError
 
-Backend = Literal["socket", "stdio", "null"]
-Mode = Literal["control", "readline"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Final, Literal
+
+    Backend = Literal["socket", "stdio", "null"]
+    Mode = Literal["control", "readline"]
+    OptionWord = tuple[str, str, str]
+    """(option name without dashes, canonical; its value; its text as a location)."""
+    WarnFn = Callable[[str], None]
 
 # qemu_chardev_opts: every name QemuOpts accepts for -chardev, with its type.
 CHARDEV_DESC: dict[str, options.OptType] = {
@@ -48,21 +52,30 @@ def _other_compat(text: str) -> bool:
             or text.startswith(_COMPAT_OTHER_PREFIXES))
 
 
-@dataclass
 class ChardevSpec:
-    """One character device, as its options were given."""
+    """One character device, as its options were given.
 
-    id: str
-    backend: Backend
-    location: str  # the option as QEMU prints it before its messages
-    path: str | None = None
-    host: str | None = None
-    port: str | None = None
-    server: bool = False
-    wait: bool = True
-    ipv4: bool = False
-    ipv6: bool = False
-    in_use: bool = field(default=False, compare=False)
+    ``location`` is the option as QEMU prints it before its messages;
+    ``in_use`` is set once a monitor takes the device."""
+
+    __slots__ = ("backend", "host", "id", "in_use", "ipv4", "ipv6", "location", "path",
+                 "port", "server", "wait")
+
+    def __init__(self, id: str, backend: Backend, location: str,
+                 path: str | None = None, host: str | None = None, port: str | None = None,
+                 server: bool = False, wait: bool = True, ipv4: bool = False,
+                 ipv6: bool = False, in_use: bool = False) -> None:
+        self.id = id
+        self.backend = backend
+        self.location = location
+        self.path = path
+        self.host = host
+        self.port = port
+        self.server = server
+        self.wait = wait
+        self.ipv4 = ipv4
+        self.ipv6 = ipv6
+        self.in_use = in_use
 
     @property
     def is_unix(self) -> bool:
@@ -76,12 +89,16 @@ class ChardevSpec:
         return f"disconnected:tcp:{self.host}:{self.port}{server}"
 
 
-@dataclass(frozen=True)
 class MonitorSpec:
-    chardev: ChardevSpec
-    mode: Mode
-    pretty: bool
-    location: str
+    """One monitor (immutable): its character device, QMP or HMP, and its option."""
+
+    __slots__ = ("chardev", "location", "mode", "pretty")
+
+    def __init__(self, chardev: ChardevSpec, mode: Mode, pretty: bool, location: str) -> None:
+        self.chardev: Final = chardev
+        self.mode: Final = mode
+        self.pretty: Final = pretty
+        self.location: Final = location
 
 
 def _socket_from_pairs(chardev_id: str, pairs: list[tuple[str, str]],
@@ -157,11 +174,6 @@ def _do_parse(params: str, implied: str | None, whole: str) -> list[tuple[str, s
                                                warn_on_flag=False)[1] if params else []
     except VnvdimmError as error:
         raise _parse_error(error.message, whole) from None
-
-
-OptionWord = tuple[str, str, str]
-"""(option name without dashes, canonical; its value; its text as a location)."""
-WarnFn = Callable[[str], None]
 
 
 def parse_monitor_options(opts: Sequence[OptionWord], *,

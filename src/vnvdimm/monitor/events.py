@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Final
+
+    Listener = Callable[["Event"], None]
 
 
-@dataclass(frozen=True)
 class Event:
-    """One QMP event: `{"timestamp": ..., "event": name, "data": ...}`."""
+    """One QMP event: `{"timestamp": ..., "event": name, "data": ...}`; immutable."""
 
-    name: str
-    data: dict[str, object] | None = None
-    timestamp: tuple[int, int] = field(default_factory=lambda: _now())
+    __slots__ = ("data", "name", "timestamp")
+
+    def __init__(self, name: str, data: dict[str, object] | None = None,
+                 timestamp: tuple[int, int] | None = None) -> None:
+        self.name: Final = name
+        self.data: Final = data
+        self.timestamp: Final = _now() if timestamp is None else timestamp
 
     def to_json(self) -> dict[str, object]:
         message: dict[str, object] = {
@@ -28,9 +36,6 @@ class Event:
 def _now() -> tuple[int, int]:
     ns = time.time_ns()
     return ns // 1_000_000_000, (ns // 1000) % 1_000_000
-
-
-Listener = Callable[[Event], None]
 
 
 class EventBus:

@@ -29,13 +29,12 @@ import sys
 from collections.abc import Callable
 from typing import Protocol
 
-from vnvdimm import __version__
 from vnvdimm.errors import CommandNotFoundError, VnvdimmError
 from vnvdimm.monitor.events import Event, EventBus
+from vnvdimm.monitor.greeting import PACKAGE as PACKAGE
+from vnvdimm.monitor.greeting import QEMU_VERSION as QEMU_VERSION
+from vnvdimm.monitor.greeting import greeting_bytes
 from vnvdimm.qdict import qdict_order, qemu_order
-
-QEMU_VERSION = {"micro": 22, "minor": 2, "major": 7}  # QDict order of major/minor/micro
-PACKAGE = f"vnvdimm {__version__}"
 
 JsonValue = object
 """A parsed JSON value: dict, list, str, int, float, bool or None."""
@@ -578,11 +577,6 @@ def _error(error_class: str, desc: str) -> dict[str, object]:
     return {"error": {"class": error_class, "desc": desc}}
 
 
-def _greeting(oob: bool) -> dict[str, object]:
-    version = {"qemu": dict(QEMU_VERSION), "package": PACKAGE}
-    return {"QMP": {"version": version, "capabilities": ["oob"] if oob else []}}
-
-
 _EXEC_KEYS = ("execute", "exec-oob")
 
 
@@ -611,7 +605,8 @@ class QmpSession:
     # -- transport side ---------------------------------------------------------------
 
     def start(self) -> None:
-        self._send(_greeting(self.oob_offered))
+        """Send the greeting (`monitor/greeting.py`: the same bytes `_send` would make)."""
+        self.send(greeting_bytes(self.oob_offered, self.pretty))
 
     def feed(self, data: bytes) -> None:
         """Handle bytes from the client; replies go to ``send`` before this returns."""

@@ -1,7 +1,11 @@
 """The monitor event loop: every QMP and HMP monitor, the stop pipe, one thread.
 
-Built on `selectors` rather than asyncio: importing asyncio alone costs about
-as much as QEMU needs to send its greeting.
+Built on `select.epoll` and `_socket` rather than asyncio, or even `selectors`
+and `socket`: importing asyncio alone costs about as much as QEMU needs to
+send its greeting, and selectors and socket pull in enum and more.  For the
+same reason a QMP client gets its greeting from `monitor/greeting.py`; the
+QMP dispatcher (`monitor/qmp.py`) and the command table are loaded and built
+when the first client first says something.
 
 Each monitor owns one character device.  A socket server accepts one client
 at a time, as QEMU does: while a client is connected the listening socket is
@@ -13,22 +17,37 @@ stops reading only delays itself.
 
 from __future__ import annotations
 
-import contextlib
+import _socket
 import errno
 import os
-import selectors
-import socket
+import select
 import sys
 import time
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Protocol
 
 from vnvdimm.errors import VnvdimmError
-from vnvdimm.monitor.chardev import ChardevSpec, MonitorSpec
 from vnvdimm.monitor.events import EventBus
+from vnvdimm.monitor.greeting import greeting_bytes
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Protocol
+
+    from vnvdimm.monitor.chardev import ChardevSpec, MonitorSpec
     from vnvdimm.monitor.commands import CommandTable
+
+    class _Session(Protocol):
+        """What a client runs: a QMP session or an HMP console."""
+
+        def start(self) -> None: ...
+
+        def feed(self, data: bytes) -> None: ...
+
+        def halt(self) -> None: ...
+
+        def close(self) -> None: ...
+
+    TableSource = CommandTable | Callable[[], CommandTable]
 
 UNIX_PATH_MAX = 108  # sizeof(sockaddr_un.sun_path)
 SOCKET_MODE = 0o600  # vnvdimm's unix sockets; QEMU's follow the umask (0755 under 022)
@@ -43,16 +62,64 @@ BANNER = "QEMU 7.2.22 monitor - type 'help' for more information\r\n"
 PROMPT = "(qemu) "
 
 
-class _Session(Protocol):
-    """What a client runs: a QMP session or an HMP console."""
+_READ = 1  # the selectors.EVENT_READ / EVENT_WRITE the loop speaks in
+_WRITE = 2
 
-    def start(self) -> None: ...
 
-    def feed(self, data: bytes) -> None: ...
+class _Poller:
+    """What the loop used of `selectors.EpollSelector`, on `select.epoll` directly.
 
-    def halt(self) -> None: ...
+    Each watched fd carries its data (a Monitor, a Client or a callback) and the
+    events it waits for (`_READ`, `_WRITE`).  Unlike a selector, unregistering
+    or modifying an fd that is not registered is not an error."""
 
-    def close(self) -> None: ...
+    def __init__(self) -> None:
+        self.epoll = select.epoll()
+        self.keys: dict[int, tuple[int, object]] = {}  # fd -> (events, data)
+
+    @staticmethod
+    def _mask(events: int) -> int:
+        return (select.EPOLLIN if events & _READ else 0) | (
+            select.EPOLLOUT if events & _WRITE else 0)
+
+    def register(self, fd: int, events: int, data: object) -> None:
+        if fd in self.keys:
+            raise KeyError(f"{fd} is already registered")
+        self.epoll.register(fd, self._mask(events))
+        self.keys[fd] = (events, data)
+
+    def modify(self, fd: int, events: int, data: object) -> None:
+        if fd in self.keys:
+            self.epoll.modify(fd, self._mask(events))
+            self.keys[fd] = (events, data)
+
+    def unregister(self, fd: int) -> None:
+        if self.keys.pop(fd, None) is not None:
+            try:  # noqa: SIM105 - no contextlib on the start-up path
+                self.epoll.unregister(fd)
+            except OSError:
+                pass  # closed already
+
+    def select(self, timeout: float | None = None) -> list[tuple[object, int]]:
+        """(data, ready events) of the fds ready within `timeout` seconds (None: wait).
+
+        As selectors does, hang-ups and errors count as both readable and
+        writable, masked by what the fd waits for."""
+        if timeout is not None and timeout < 0:
+            timeout = 0
+        ready: list[tuple[object, int]] = []
+        for fd, event in self.epoll.poll(timeout):
+            key = self.keys.get(fd)
+            if key is None:
+                continue
+            events = (_WRITE if event & ~select.EPOLLIN else 0) | (
+                _READ if event & ~select.EPOLLOUT else 0)
+            ready.append((key[1], events & key[0]))
+        return ready
+
+    def close(self) -> None:
+        self.epoll.close()
+        self.keys.clear()
 
 
 class _TextSink:
@@ -104,11 +171,49 @@ class _HmpSession:
         self.halted = True
 
 
+class _QmpSession:
+    """A QMP client: the greeting at once, a `qmp.QmpSession` from its first input.
+
+    Until the client negotiates capabilities (which takes input) a QMP session
+    sends nothing but the greeting, not even events, so nothing is lost by
+    building the real session, and the command table, only when input comes."""
+
+    def __init__(self, server: MonitorServer, client: Client, pretty: bool) -> None:
+        self.server = server
+        self.client = client
+        self.pretty = pretty
+        self.session: _Session | None = None
+        self.halted = False
+
+    def start(self) -> None:
+        self.client.send(greeting_bytes(True, self.pretty))  # QmpSession(oob=True).start()
+
+    def feed(self, data: bytes) -> None:
+        if self.session is None:
+            if self.halted:
+                return
+            from vnvdimm.monitor.qmp import QmpSession
+
+            self.session = QmpSession(self.server.command_table(), self.server.events,
+                                      self.client.send, pretty=self.pretty)
+        self.session.feed(data)
+
+    def halt(self) -> None:
+        self.halted = True
+        if self.session is not None:
+            self.session.halt()
+
+    def close(self) -> None:
+        self.halted = True
+        if self.session is not None:
+            self.session.close()
+
+
 class Client:
     """One connected client of one monitor (or the stdio pair)."""
 
     def __init__(self, server: MonitorServer, monitor: Monitor, read_fd: int, write_fd: int,
-                 sock: socket.socket | None) -> None:
+                 sock: _socket.socket | None) -> None:
         self.server = server
         self.monitor = monitor
         self.read_fd = read_fd
@@ -157,7 +262,7 @@ class Monitor:
 
     def __init__(self, spec: MonitorSpec) -> None:
         self.spec = spec
-        self.listener: socket.socket | None = None
+        self.listener: _socket.socket | None = None
         self.client: Client | None = None
         self.unix_path: str | None = None
 
@@ -168,15 +273,15 @@ class Monitor:
 
 def _resolve(host: str, port: str, *, passive: bool, spec: ChardevSpec) -> Sequence[tuple[
         int, int, int, str, tuple[object, ...]]]:
-    family = socket.AF_UNSPEC
+    family = _socket.AF_UNSPEC
     if spec.ipv4 and not spec.ipv6:
-        family = socket.AF_INET
+        family = _socket.AF_INET
     elif spec.ipv6 and not spec.ipv4:
-        family = socket.AF_INET6
+        family = _socket.AF_INET6
     try:
-        return socket.getaddrinfo(host or None, port, family, socket.SOCK_STREAM, 0,
-                                  socket.AI_PASSIVE if passive else 0)
-    except socket.gaierror as exc:
+        return _socket.getaddrinfo(host or None, port, family, _socket.SOCK_STREAM, 0,
+                                   _socket.AI_PASSIVE if passive else 0)
+    except _socket.gaierror as exc:
         raise VnvdimmError(f"address resolution failed for {host}:{port}: {exc.strerror}") \
             from None
 
@@ -185,7 +290,13 @@ def _strerror(exc: OSError) -> str:
     return os.strerror(exc.errno) if exc.errno else str(exc)
 
 
-def listen_unix(path: str) -> tuple[socket.socket, str]:
+def _accept(listener: _socket.socket) -> _socket.socket:
+    """`socket.accept()` without the socket module: `_accept` gives the new fd."""
+    fd, _ = listener._accept()  # type: ignore[attr-defined]
+    return _socket.socket(fileno=fd)
+
+
+def listen_unix(path: str) -> tuple[_socket.socket, str]:
     """unix_listen_saddr(): unlink whatever is there, bind (mode 0600), listen."""
     if path == "":
         import tempfile
@@ -194,7 +305,7 @@ def listen_unix(path: str) -> tuple[socket.socket, str]:
     if len(os.fsencode(path)) > UNIX_PATH_MAX:
         raise VnvdimmError(f"UNIX socket path '{path}' is too long",
                            hint=f"Path must be less than {UNIX_PATH_MAX} bytes\n")
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         try:
             os.unlink(path)
@@ -217,13 +328,13 @@ def listen_unix(path: str) -> tuple[socket.socket, str]:
     return sock, path
 
 
-def listen_tcp(spec: ChardevSpec) -> socket.socket:
+def listen_tcp(spec: ChardevSpec) -> _socket.socket:
     """inet_listen_saddr(): the first resolved address that binds wins."""
     host, port = spec.host or "", spec.port or ""
     last: OSError | None = None
     for family, kind, proto, _, address in _resolve(host, port, passive=True, spec=spec):
-        sock = socket.socket(family, kind, proto)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock = _socket.socket(family, kind, proto)
+        sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)
         try:
             sock.bind(address)
             sock.listen(LISTEN_BACKLOG)
@@ -237,10 +348,10 @@ def listen_tcp(spec: ChardevSpec) -> socket.socket:
     raise VnvdimmError(f"Failed to find an available port: {reason}")
 
 
-def connect(spec: ChardevSpec) -> socket.socket:
+def connect(spec: ChardevSpec) -> _socket.socket:
     """A client-mode socket chardev: connect now, or fail as QEMU does."""
     if spec.path is not None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         try:
             sock.connect(spec.path)
         except OSError as exc:
@@ -251,7 +362,7 @@ def connect(spec: ChardevSpec) -> socket.socket:
     host, port = spec.host or "", spec.port or ""
     last: OSError | None = None
     for family, kind, proto, _, address in _resolve(host, port, passive=False, spec=spec):
-        sock = socket.socket(family, kind, proto)
+        sock = _socket.socket(family, kind, proto)
         try:
             sock.connect(address)
         except OSError as exc:
@@ -264,20 +375,21 @@ def connect(spec: ChardevSpec) -> socket.socket:
 
 
 class MonitorServer:
-    """Every monitor of one platform, served from one `selectors` loop."""
+    """Every monitor of one platform, served from one epoll loop."""
 
     def __init__(self, monitors: list[MonitorSpec], events: EventBus | None = None) -> None:
         self.monitors = [Monitor(spec) for spec in monitors]
         self.events = events if events is not None else EventBus()
         self.table: CommandTable | None = None
-        self.selector = selectors.DefaultSelector()
+        self._make_table: Callable[[], CommandTable] | None = None
+        self.selector = _Poller()
         self.stopping = False
         self.stdin_eof = False
-        self._pending_clients: list[tuple[Monitor, socket.socket]] = []
+        self._pending_clients: list[tuple[Monitor, _socket.socket]] = []
         self._restore_terminal: Callable[[], None] = lambda: None
         self._wakeup_read, self._wakeup_write = os.pipe()  # request_stop from other threads
         os.set_blocking(self._wakeup_write, False)
-        self.selector.register(self._wakeup_read, selectors.EVENT_READ, self._woken)
+        self.selector.register(self._wakeup_read, _READ, self._woken)
 
     # -- set-up -----------------------------------------------------------------------
 
@@ -312,7 +424,7 @@ class MonitorServer:
                 info(spec.location, f"QEMU waiting for connection on: {spec.describe()}")
             monitor.listener.setblocking(True)
             try:
-                conn, _ = monitor.listener.accept()
+                conn = _accept(monitor.listener)
             finally:
                 monitor.listener.setblocking(False)
             self._pending_clients.append((monitor, conn))
@@ -326,9 +438,16 @@ class MonitorServer:
                 out.append(name if isinstance(name, str) else (str(name[0]), int(name[1])))
         return out
 
-    def attach(self, table: CommandTable) -> None:
-        """Start serving: greet already-connected clients, watch the listeners."""
-        self.table = table
+    def attach(self, table: TableSource) -> None:
+        """Start serving: greet already-connected clients, watch the listeners.
+
+        ``table`` is the command table, or a function that builds it: then it is
+        built when a monitor first needs it (`command_table`), which for QMP is
+        the first client's first input."""
+        if callable(table):
+            self._make_table = table
+        else:
+            self.table = table
         for monitor in self.monitors:
             spec = monitor.chardev
             if spec.backend == "stdio":
@@ -337,40 +456,43 @@ class MonitorServer:
                 self._restore_terminal = make_raw(sys.stdin.fileno())
                 self._connect(monitor, sys.stdin.fileno(), sys.stdout.fileno(), None)
             elif monitor.listener is not None:
-                self.selector.register(monitor.listener, selectors.EVENT_READ, monitor)
+                self.selector.register(monitor.listener.fileno(), _READ, monitor)
         for monitor, sock in self._pending_clients:
             self._connect(monitor, sock.fileno(), sock.fileno(), sock)
         self._pending_clients.clear()
 
+    def command_table(self) -> CommandTable:
+        """The command table `attach` was given, built on first call if need be."""
+        if self.table is None:
+            assert self._make_table is not None, "attach() first"
+            self.table = self._make_table()
+            self._make_table = None
+        return self.table
+
     # -- clients ----------------------------------------------------------------------
 
     def _connect(self, monitor: Monitor, read_fd: int, write_fd: int,
-                 sock: socket.socket | None) -> None:
-        assert self.table is not None
+                 sock: _socket.socket | None) -> None:
+        assert self.table is not None or self._make_table is not None, "attach() first"
         if sock is not None:
             sock.setblocking(False)
         client = Client(self, monitor, read_fd, write_fd, sock)
         monitor.client = client
         if monitor.spec.mode == "control":
-            from vnvdimm.monitor.qmp import QmpSession
-
-            client.session = QmpSession(self.table, self.events, client.send,
-                                        pretty=monitor.spec.pretty)
+            client.session = _QmpSession(self, client, monitor.spec.pretty)
         elif sock is None:
-            client.session = _HmpSession(self.table, sys.stdout)
+            client.session = _HmpSession(self.command_table(), sys.stdout)
         else:
-            client.session = _HmpSession(self.table, _TextSink(client))
-        self.selector.register(read_fd, selectors.EVENT_READ, client)
+            client.session = _HmpSession(self.command_table(), _TextSink(client))
+        self.selector.register(read_fd, _READ, client)
         if monitor.listener is not None:
-            self.selector.unregister(monitor.listener)
+            self.selector.unregister(monitor.listener.fileno())
         client.session.start()
 
     def want_write(self, client: Client, wanted: bool) -> None:
         if client.closed or client.read_fd != client.write_fd:
             return  # stdio output is written blocking
-        events = selectors.EVENT_READ | (selectors.EVENT_WRITE if wanted else 0)
-        with contextlib.suppress(KeyError, ValueError):
-            self.selector.modify(client.read_fd, events, client)
+        self.selector.modify(client.read_fd, _READ | (_WRITE if wanted else 0), client)
 
     def drop(self, client: Client) -> None:
         """The client went away (or failed): forget it, listen again."""
@@ -379,19 +501,18 @@ class MonitorServer:
         client.closed = True
         client.out.clear()
         client.session.close()
-        with contextlib.suppress(KeyError, ValueError):
-            self.selector.unregister(client.read_fd)
+        self.selector.unregister(client.read_fd)
         if client.sock is not None:
             client.sock.close()
         monitor = client.monitor
         monitor.client = None
         if monitor.listener is not None and not self.stopping:
-            self.selector.register(monitor.listener, selectors.EVENT_READ, monitor)
+            self.selector.register(monitor.listener.fileno(), _READ, monitor)
 
     def _accept(self, monitor: Monitor) -> None:
         assert monitor.listener is not None
         try:
-            conn, _ = monitor.listener.accept()
+            conn = _accept(monitor.listener)
         except (BlockingIOError, InterruptedError, ConnectionAbortedError):
             return
         self._connect(monitor, conn.fileno(), conn.fileno(), conn)
@@ -405,8 +526,7 @@ class MonitorServer:
             data = b""
         if not data:
             if client.sock is None:  # stdin closed: stop watching it
-                with contextlib.suppress(KeyError, ValueError):
-                    self.selector.unregister(client.read_fd)
+                self.selector.unregister(client.read_fd)
                 self.stdin_eof = True
                 return
             self.drop(client)
@@ -421,30 +541,33 @@ class MonitorServer:
         for monitor in self.monitors:
             if monitor.client is not None:
                 monitor.client.session.halt()
-        with contextlib.suppress(OSError):
+        try:  # noqa: SIM105 - no contextlib on the start-up path
             os.write(self._wakeup_write, b"\0")
+        except OSError:
+            pass
 
     def _woken(self) -> None:
-        with contextlib.suppress(OSError):
+        try:  # noqa: SIM105 - no contextlib on the start-up path
             os.read(self._wakeup_read, 64)
+        except OSError:
+            pass
 
     def add_reader(self, fd: int, callback: Callable[[], None]) -> None:
-        self.selector.register(fd, selectors.EVENT_READ, callback)
+        self.selector.register(fd, _READ, callback)
 
     def run_once(self, timeout: float | None = None) -> None:
-        for key, mask in self.selector.select(timeout):
-            target = key.data
+        for target, mask in self.selector.select(timeout):
             if isinstance(target, Monitor):
                 self._accept(target)
             elif isinstance(target, Client):
                 if target.closed:
                     continue
-                if mask & selectors.EVENT_WRITE:
+                if mask & _WRITE:
                     target.flush()
-                if mask & selectors.EVENT_READ and not target.closed:
+                if mask & _READ and not target.closed:
                     self._readable(target)
             else:
-                target()
+                target()  # type: ignore[operator]  # add_reader's callback
             if self.stopping:
                 return
 
@@ -465,17 +588,20 @@ class MonitorServer:
             remaining = deadline - time.monotonic()
             if not open_clients or remaining <= 0:
                 return
-            with selectors.DefaultSelector() as waiter:
+            waiter = _Poller()
+            try:
                 for client in open_clients:
-                    waiter.register(client.read_fd, selectors.EVENT_READ, client)
-                for key, _ in waiter.select(remaining):
-                    client = key.data
+                    waiter.register(client.read_fd, _READ, client)
+                for target, _ in waiter.select(remaining):
+                    assert isinstance(target, Client)
                     try:
-                        data = os.read(client.read_fd, RECV_SIZE)
+                        data = os.read(target.read_fd, RECV_SIZE)
                     except OSError:
                         data = b""
                     if not data:
-                        self.drop(client)
+                        self.drop(target)
+            finally:
+                waiter.close()
 
     def _flush_pending(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -490,11 +616,14 @@ class MonitorServer:
             for client in pending:
                 client.flush()
             if any(c.out and not c.closed for c in pending):
-                with selectors.DefaultSelector() as waiter:
+                waiter = _Poller()
+                try:
                     for client in pending:
                         if client.out and not client.closed:
-                            waiter.register(client.write_fd, selectors.EVENT_WRITE)
+                            waiter.register(client.write_fd, _WRITE, None)
                     waiter.select(min(remaining, 0.05))
+                finally:
+                    waiter.close()
 
     def close(self) -> None:
         """Close every client and listener; remove the unix sockets we created."""
@@ -511,17 +640,21 @@ class MonitorServer:
                 monitor.listener.close()
                 monitor.listener = None
             if monitor.unix_path is not None:
-                with contextlib.suppress(OSError):
+                try:
                     if _is_socket(monitor.unix_path):
                         os.unlink(monitor.unix_path)
+                except OSError:
+                    pass
                 monitor.unix_path = None
         for _, sock in self._pending_clients:
             sock.close()
         self._pending_clients.clear()
         self.selector.close()
         for fd in (self._wakeup_read, self._wakeup_write):
-            with contextlib.suppress(OSError):
+            try:  # noqa: SIM105 - no contextlib on the start-up path
                 os.close(fd)
+            except OSError:
+                pass
 
 
 def _is_socket(path: str) -> bool:
