@@ -139,6 +139,25 @@ def vnvdimm_command() -> list[str]:
     return [sys.executable, "-m", "vnvdimm"]
 
 
+def clean_python(directory: str) -> str:
+    """A Python in a new venv under `directory` that sees vnvdimm and nothing else.
+
+    The same interpreter without its site-packages' .pth files: a sandbox may
+    install one that imports several modules into every Python process (this
+    one: certifi, about 30 ms), which is no part of vnvdimm's start-up.
+    """
+    import vnvdimm
+
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", directory], check=True)
+    python = os.path.join(directory, "bin", "python3")
+    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(vnvdimm.__file__)))
+    with open(os.path.join(site, "vnvdimm-source.pth"), "w") as handle:
+        handle.write(package_root + "\n")
+    return python
+
+
 def timed_run(argv: Sequence[str], stdin: bytes = QUIT, *, timeout: float = 60.0,
               env: Mapping[str, str] | None = None) -> float:
     """Wall time from spawn until exit, with `stdin` piped in (then closed).

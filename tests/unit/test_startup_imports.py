@@ -1,0 +1,142 @@
+"""What `vnvdimm` imports before it is useful: the start-up diet, as a test.
+
+Start-up to the first QMP greeting is measured against QEMU's in
+`bench/qmp_bench.py`; on these machines the interpreter alone is half of
+QEMU's time, and single pure-Python standard modules (typing, dataclasses,
+re, enum...) cost milliseconds each.  So the path to the greeting imports
+only the vnvdimm modules it runs and the standard library's C modules; the
+rest (the QMP dispatcher, json, ACPI tables) loads when first needed.
+
+The child runs with ``-S`` (no site, the package found through PYTHONPATH), so
+that whatever a site's .pth files import does not hide a regression here.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from vm_helpers import escape
+
+import vnvdimm
+
+PACKAGE_ROOT = str(Path(vnvdimm.__file__).resolve().parents[1])
+MAIN = "import sys; from vnvdimm.cli.main import main; sys.exit(main(sys.argv[1:]))"
+
+# Pure-Python standard modules that cost a millisecond or more each here, and
+# the parts of vnvdimm that the greeting does not need.
+FORBIDDEN_BEFORE_GREETING = {
+    "typing", "dataclasses", "inspect", "re", "enum", "collections", "functools",
+    "contextlib", "socket", "selectors", "signal", "threading", "json", "tempfile", "uuid",
+    "platform", "shutil", "random", "copy", "weakref", "warnings", "asyncio",
+    "ast", "dis", "tokenize", "linecache", "pathlib", "argparse", "subprocess",
+    "vnvdimm.acpi", "vnvdimm.monitor.commands", "vnvdimm.monitor.qmp",
+    "vnvdimm.monitor.hmp_console", "vnvdimm.monitor.hmp_info", "vnvdimm.labels",
+    "vnvdimm.image", "vnvdimm.guest",
+}
+"""A module is forbidden if it or its package is in this set."""
+
+IMPORT_LINE = re.compile(r"import time:\s+\d+ \|\s+\d+ \| ( *)(\S+)")
+
+
+def _imported(stderr: str) -> list[tuple[str, str]]:
+    """(module, the module whose import pulled it in), in import order."""
+    rows: list[tuple[int, str]] = []
+    for line in stderr.splitlines():
+        match = IMPORT_LINE.match(line)
+        if match:
+            rows.append((len(match.group(1)) // 2, match.group(2)))
+    # -X importtime prints a module after its children: the parent is the next
+    # line one level up.
+    out: list[tuple[str, str]] = []
+    for i, (depth, name) in enumerate(rows):
+        parent = next((n for d, n in rows[i + 1:] if d < depth), "(top level)")
+        out.append((name, parent))
+    return out
+
+
+def _baseline() -> set[str]:
+    result = subprocess.run([sys.executable, "-S", "-X", "importtime", "-c", "pass"],
+                            capture_output=True, text=True, check=True)
+    return {module for module, _ in _imported(result.stderr)}
+
+
+def _forbidden(module: str) -> bool:
+    parts = module.split(".")
+    return any(".".join(parts[:n]) in FORBIDDEN_BEFORE_GREETING
+               for n in range(1, len(parts) + 1))
+
+
+def _start(tmp_path: Path) -> tuple[subprocess.Popen[bytes], socket.socket]:
+    args = ["run", "-S", "-nodefaults", "-display", "none", "-machine", "pc,nvdimm=on",
+            "-m", "512M,slots=4,maxmem=5G"]
+    for i in range(4):
+        args += ["-object", f"memory-backend-file,id=m{i},share=on,size=1G,"
+                            f"mem-path={escape(tmp_path / f'nv{i}.img')}",
+                 "-device", f"nvdimm,id=nv{i},memdev=m{i},label-size=128K"]
+    sock_path = tmp_path / "qmp.sock"
+    env = dict(os.environ, PYTHONPATH=PACKAGE_ROOT)
+    proc = subprocess.Popen([sys.executable, "-S", "-X", "importtime", "-c", MAIN, *args,
+                             "-qmp", f"unix:{sock_path},server=on,wait=off"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env=env)
+    deadline = time.monotonic() + 30
+    while True:
+        client = socket.socket(socket.AF_UNIX)
+        try:
+            client.connect(str(sock_path))
+            return proc, client
+        except (FileNotFoundError, ConnectionRefusedError):
+            client.close()
+            if proc.poll() is not None or time.monotonic() > deadline:
+                assert proc.stderr is not None
+                pytest.fail(f"vnvdimm did not start: {proc.stderr.read().decode()}")
+            time.sleep(0.005)
+
+
+def _read_line(client: socket.socket) -> bytes:
+    data = b""
+    while not data.endswith(b"\r\n"):
+        chunk = client.recv(65536)
+        assert chunk, data
+        data += chunk
+    return data
+
+
+def test_greeting_needs_only_the_platform_and_c_modules(tmp_path: Path) -> None:
+    proc, client = _start(tmp_path)
+    try:
+        client.settimeout(30)
+        greeting = _read_line(client)
+        assert greeting.startswith(b'{"QMP": {"version": {"qemu": ')
+        # Everything imported before the greeting is already in the pipe.
+        assert proc.stderr is not None
+        fd = proc.stderr.fileno()
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+        before = proc.stderr.read() or b""
+        # The lazily loaded parts still work once asked for.
+        client.sendall(b'{"execute": "qmp_capabilities"}'
+                       b'{"execute": "query-memory-devices", "id": 7}')
+        assert _read_line(client) == b'{"return": {}}\r\n'
+        reply = _read_line(client)
+        assert reply.startswith(b'{"return": [{"type": "nvdimm", "data": {')
+        assert reply.count(b'"type": "nvdimm"') == 4 and reply.endswith(b'"id": 7}\r\n')
+        client.sendall(b'{"execute": "quit"}')
+        assert proc.wait(30) == 0
+    finally:
+        client.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    baseline = _baseline()
+    imported = [(m, top) for m, top in _imported(before.decode()) if m not in baseline]
+    assert any(m == "vnvdimm.machine.machine" for m, _ in imported), before.decode()
+    bad = [f"{module} (via {top})" for module, top in imported if _forbidden(module)]
+    assert not bad, "imported before the greeting:\n" + "\n".join(bad)
