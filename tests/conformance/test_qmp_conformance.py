@@ -225,6 +225,16 @@ OPTION_ERRORS: tuple[tuple[str, ...], ...] = (
     ("-chardev", "socket,id=x,path={tmp}/a.sock,server=on,wait=off",
      "-mon", "chardev=x,mode=control", "-mon", "chardev=x,mode=control"),
     ("-monitor", "unix:{tmp}/a.sock,server=on,wait=off,mode=control"),
+    # QEMU opens its character devices once the machine type is known, before
+    # machine properties, -m, -numa and backends: their errors come later.
+    ("-qmp", "unix:{tmp}/no/such/dir/q.sock,server=on,wait=off", "-machine", "pc,nvdimm=maybe"),
+    ("-qmp", "unix:{tmp}/no/such/dir/q.sock,server=on,wait=off", "-m", "512M,maxmem=256M"),
+    ("-qmp", "unix:{tmp}/no/such/dir/q.sock,server=on,wait=off", "-numa", "node,memdev=zz"),
+    ("-qmp", "unix:{tmp}/no/such/dir/q.sock,server=on,wait=off",
+     "-object", "memory-backend-file,id=m0,size=1G,mem-path={tmp}/no/such/dir/m0.img"),
+    ("-qmp", "unix:{tmp}/no/such/dir/q.sock,server=on,wait=off", "-machine", "pc-i440fx-1.4"),
+    ("-qmp", "unix:{tmp}/no/such/dir/q.sock,server=on,wait=off", "-machine", "nope"),
+    ("-qmp", "unix:{tmp}/q.sock,server=on,wait=off", "-numa", "node,memdev=zz"),
 )
 
 

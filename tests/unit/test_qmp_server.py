@@ -332,3 +332,32 @@ def test_socket_removed_after_a_stop_signal(tmp_path: Path) -> None:
     assert proc.returncode == 0
     assert "terminating on signal 15" in err
     assert not sock.exists()
+
+
+def test_sockets_open_before_the_machine_is_built(tmp_path: Path) -> None:
+    """As QEMU: a wait=on monitor waits for its client before a -numa error is
+    found; then vnvdimm exits with that error and, unlike QEMU, removes the socket."""
+    sock = tmp_path / "early.sock"
+    proc = subprocess.Popen([sys.executable, "-m", "vnvdimm", "run", *PLATFORM,
+                             "-numa", "node,memdev=zz", "-qmp", f"unix:{sock},server=on"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not sock.exists():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        time.sleep(0.2)
+        assert proc.poll() is None  # waiting for a client, the machine not yet built
+        with socket.socket(socket.AF_UNIX) as client:
+            client.connect(str(sock))
+            _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 1
+    assert "info: QEMU waiting for connection on: disconnected:unix:" in err
+    assert err.endswith("vnvdimm: -numa node,memdev=zz: memdev=zz is ambiguous\n"), err
+    assert not sock.exists()

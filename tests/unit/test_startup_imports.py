@@ -36,10 +36,11 @@ FORBIDDEN_BEFORE_GREETING = {
     "typing", "dataclasses", "inspect", "re", "enum", "collections", "functools",
     "contextlib", "socket", "selectors", "signal", "threading", "json", "tempfile", "uuid",
     "platform", "shutil", "random", "copy", "weakref", "warnings", "asyncio",
-    "ast", "dis", "tokenize", "linecache", "pathlib", "argparse", "subprocess",
+    "ast", "dis", "tokenize", "linecache", "pathlib", "argparse", "subprocess", "mmap",
     "vnvdimm.acpi", "vnvdimm.monitor.commands", "vnvdimm.monitor.qmp",
     "vnvdimm.monitor.hmp_console", "vnvdimm.monitor.hmp_info", "vnvdimm.labels",
-    "vnvdimm.image", "vnvdimm.guest",
+    "vnvdimm.image", "vnvdimm.guest", "vnvdimm.backends.memfd", "vnvdimm.host._cparse",
+    "vnvdimm.host.messages", "vnvdimm.host.numa", "vnvdimm.host.prealloc",
 }
 """A module is forbidden if it or its package is in this set."""
 

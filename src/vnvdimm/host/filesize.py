@@ -16,8 +16,6 @@ import errno
 import os
 import stat
 
-from vnvdimm.host import _cparse
-
 # libdaxctl's SYSFS_ATTR_SIZE: it reads at most this much of an attribute.
 _SYSFS_ATTR_SIZE = 1024
 # libdaxctl accepts directory entries that sscanf "dax%d.%d" matches.
@@ -47,6 +45,8 @@ def devdax_size(char_dir: str) -> int | None:
             text = f.read()
     except OSError:
         return None
+    from vnvdimm.host import _cparse  # device DAX only
+
     # g_file_get_contents gives a C string: it stops at the first NUL.
     return _cparse.strtoll(text.split(b"\0", 1)[0].decode("latin-1")).value
 
@@ -117,6 +117,8 @@ def dax_regions(sysfs_root: str = "/sys") -> list[tuple[str, int]]:
             if any(path == region for path, _align in regions):
                 continue
             text = _read_attr(os.path.join(region, "dax_region", "align"))
+            from vnvdimm.host import _cparse  # device DAX only
+
             align = -1 if text is None else _cparse.to_int64(_cparse.strtoull(text).value)
             regions.insert(0, (region, align))
     return regions

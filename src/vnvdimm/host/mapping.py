@@ -32,8 +32,7 @@ import os
 import sys
 
 from vnvdimm.errors import VnvdimmError
-from vnvdimm.host import _cparse, libc
-from vnvdimm.host.messages import emit
+from vnvdimm.host import libc
 from vnvdimm.host.pagesize import fd_page_size, host_page_size, vmalloc_align
 
 TYPE_CHECKING = False
@@ -43,7 +42,7 @@ if TYPE_CHECKING:
     from types import TracebackType
     from typing import Final
 
-    from vnvdimm.host.messages import Reporter
+    from vnvdimm.host.messages import MessageKind, Reporter
 
 OVERCOMMIT_MEMORY_PATH = "/proc/sys/vm/overcommit_memory"
 MAP_ERROR_MESSAGE = "unable to map backing store for guest RAM"
@@ -120,6 +119,8 @@ def parse_overcommit(content: bytes) -> tuple[int | None, int]:
     unsigned-int range fail with ERANGE, and the first unparsed character must
     be a newline: ``"2"`` without one fails, ``"2\\n\\n"`` passes.
     """
+    from vnvdimm.host import _cparse  # only MAP_NORESERVE checks read overcommit_memory
+
     text = content.split(b"\0", 1)[0].decode("latin-1")
     parsed = _cparse.strtoull(text)
     err = parsed.errno
@@ -300,6 +301,12 @@ class HostMapping:
 # qemu_ram_mmap
 
 
+def _emit(warn: Reporter | None, text: str, kind: MessageKind) -> None:
+    from vnvdimm.host.messages import emit  # only when there is something to say
+
+    emit(warn, text, kind)
+
+
 def _fd_path(fd: int) -> str:
     """What QEMU's readlink("/proc/self/fd/N") gives, or "" on failure."""
     try:
@@ -329,7 +336,7 @@ def _activate(
         )
         if not check.effective:
             if check.message:
-                emit(warn, check.message, "error")
+                _emit(warn, check.message, "error")
             raise OSError(check.errno, os.strerror(check.errno) if check.errno else "")
     flags = libc.MAP_FIXED
     flags |= libc.MAP_ANONYMOUS if fd == -1 else 0
@@ -343,8 +350,8 @@ def _activate(
         except OSError as e:
             # ENOTSUP == EOPNOTSUPP on Linux: the file is not on DAX storage.
             if e.errno in (errno_mod.ENOTSUP, errno_mod.EOPNOTSUPP):
-                emit(warn, MAP_SYNC_FAILED_WARNING.format(file_name or _fd_path(fd)), "raw")
-                emit(warn, NON_DAX_PMEM_WARNING, "warning")
+                _emit(warn, MAP_SYNC_FAILED_WARNING.format(file_name or _fd_path(fd)), "raw")
+                _emit(warn, NON_DAX_PMEM_WARNING, "warning")
             # Any other errno: retry silently without the sync flags.
     return libc.mmap(where, size, prot, flags, fd, offset), False
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import mmap
 import os
 import sys
 
 from vnvdimm.host import libc
 
+_HOST_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")  # getpagesize(), without loading mmap
+
 
 def host_page_size() -> int:
     """The real host page size (4 KiB on x86_64)."""
-    return mmap.PAGESIZE
+    return _HOST_PAGE_SIZE
 
 
 def page_size_from_statfs(f_type: int, f_bsize: int) -> int:

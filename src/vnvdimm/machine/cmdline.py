@@ -218,12 +218,20 @@ def _smp_cpus(smp: dict[str, object], mtype: MachineType,
 
 
 def build_config(parsed: ParsedCommandLine,
-                 warnings: list[options.QemuWarning] | None = None) -> MachineConfig:
-    """Machine type and properties (incl. -m) in QEMU's QDict order."""
+                 warnings: list[options.QemuWarning] | None = None,
+                 early_backends: Callable[[], None] | None = None) -> MachineConfig:
+    """Machine type and properties (incl. -m) in QEMU's QDict order.
+
+    ``early_backends`` runs between the two, where QEMU creates its character
+    devices (the -qmp/-monitor sockets): a socket error comes before any
+    machine-property, -m or backend error, and before the deprecated-type
+    warning."""
     type_name = parsed.machine.get("type", DEFAULT_MACHINE)
     if not isinstance(type_name, str):
         raise VnvdimmError("unsupported machine type")
     config = MachineConfig(type=find_machine_type(type_name))
+    if early_backends is not None:
+        early_backends()
     if config.type.deprecation and warnings is not None:
         warnings.append(options.QemuWarning(config.type.deprecation))
     props = {k: v for k, v in parsed.machine.items() if k != "type"}
@@ -375,11 +383,14 @@ def _flush_warnings(warnings: list[options.QemuWarning],
 def build_machine(opts: Sequence[Option], *, dry_run: bool = False,
                   warn: Callable[[str], None] | None = None,
                   sysfs_root: str = "/sys",
-                  progress: Callable[[int, int], None] | None = None) -> Machine:
-    """Parse, validate and build (or, with dry_run, only lay out) a machine."""
+                  progress: Callable[[int, int], None] | None = None,
+                  early_backends: Callable[[], None] | None = None) -> Machine:
+    """Parse, validate and build (or, with dry_run, only lay out) a machine.
+
+    ``early_backends``: see `build_config`."""
     parsed = parse_options(opts, warn)
     _flush_warnings(parsed.warnings, warn)
-    config = build_config(parsed, parsed.warnings)
+    config = build_config(parsed, parsed.warnings, early_backends)
     _flush_warnings(parsed.warnings, warn)
     machine = Machine(config, warn=warn, sysfs_root=sysfs_root, progress=progress,
                       dry_run=dry_run)

@@ -651,10 +651,14 @@ class MonitorServer:
         self._pending_clients.clear()
         self.selector.close()
         for fd in (self._wakeup_read, self._wakeup_write):
-            try:  # noqa: SIM105 - no contextlib on the start-up path
-                os.close(fd)
-            except OSError:
-                pass
+            if fd >= 0:
+                try:  # noqa: SIM105 - no contextlib on the start-up path
+                    os.close(fd)
+                except OSError:
+                    pass
+        # Closing twice (open() failed, then the caller's clean-up) must not
+        # close descriptors that have been reused since.
+        self._wakeup_read = self._wakeup_write = -1
 
 
 def _is_socket(path: str) -> bool:
