@@ -6,8 +6,6 @@ regions know their bounds, and an access names the address that failed.
 
 from __future__ import annotations
 
-import bisect
-
 from vnvdimm.errors import VnvdimmError
 
 TYPE_CHECKING = False
@@ -48,7 +46,10 @@ class GuestMemory:
         self._starts: list[int] = []
 
     def add(self, region: GuestRegion) -> None:
-        index = bisect.bisect(self._starts, region.start)
+        # A handful of regions, added at plug time: a scan keeps the bisect
+        # module (and its C library) off the start-up path.
+        index = next((i for i, start in enumerate(self._starts) if start > region.start),
+                     len(self._starts))
         before = self._regions[index - 1] if index else None
         after = self._regions[index] if index < len(self._regions) else None
         if (before and before.end > region.start) or (after and region.end > after.start):
@@ -72,7 +73,9 @@ class GuestMemory:
         return tuple(self._regions)
 
     def find(self, addr: int) -> GuestRegion:
-        index = bisect.bisect(self._starts, addr) - 1
+        from bisect import bisect  # every access: after the first, a dict look-up
+
+        index = bisect(self._starts, addr) - 1
         if index >= 0:
             region = self._regions[index]
             if addr < region.end:
