@@ -8,6 +8,7 @@ import os
 import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -237,6 +238,25 @@ def test_refused_operations_change_nothing(image: Path,
 
 # --- locking
 
+def _wait_for_greeting(sock_path: Path, proc: subprocess.Popen[bytes]) -> None:
+    """The QMP greeting: sent once start-up is complete (the socket exists earlier)."""
+    deadline = time.monotonic() + 20
+    while True:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        client = socket.socket(socket.AF_UNIX)
+        try:
+            client.connect(str(sock_path))
+        except (FileNotFoundError, ConnectionRefusedError):
+            client.close()
+            time.sleep(0.02)
+            continue
+        with client:
+            client.settimeout(20)
+            assert client.recv(4096).startswith(b'{"QMP"')
+        return
+
+
 def test_write_commands_refuse_while_vnvdimm_runs(image: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     argv = [*VNVDIMM, "run", "-machine", "pc,nvdimm=on", "-m", "256M,slots=2,maxmem=4G",
@@ -247,11 +267,7 @@ def test_write_commands_refuse_while_vnvdimm_runs(image: Path,
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 20
-        while not (image.parent / "qmp.sock").exists():
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        _wait_for_greeting(image.parent / "qmp.sock", proc)  # the image is locked by then
         before = digest(image)
         rc, _, err = run(capsys, "ndctl", "create-namespace", "-m", "raw", str(image))
         assert rc == 1 and "in use" in err

@@ -37,7 +37,7 @@ FORBIDDEN_BEFORE_GREETING = {
     "contextlib", "socket", "selectors", "signal", "threading", "json", "tempfile", "uuid",
     "platform", "shutil", "random", "copy", "weakref", "warnings", "asyncio",
     "ast", "dis", "tokenize", "linecache", "pathlib", "argparse", "subprocess", "mmap",
-    "bisect", "_bisect",
+    "bisect", "_bisect", "fcntl",
     "vnvdimm.acpi", "vnvdimm.monitor.commands", "vnvdimm.monitor.qmp",
     "vnvdimm.monitor.hmp_console", "vnvdimm.monitor.hmp_info", "vnvdimm.labels",
     "vnvdimm.image", "vnvdimm.guest", "vnvdimm.backends.memfd", "vnvdimm.host._cparse",

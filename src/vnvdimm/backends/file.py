@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 
 from vnvdimm.backends.base import HostMemoryBackend
@@ -174,7 +173,7 @@ def _lock_shared(fd: int) -> None:
     The lock goes with the descriptor when the backend closes.
     """
     try:  # noqa: SIM105 (contextlib is kept off the start-up path)
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        libc.flock(fd, libc.LOCK_SH | libc.LOCK_NB)
     except OSError:
         pass
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import gc
 import os
 import sys
@@ -135,6 +134,8 @@ def _write_pidfile(path: str) -> int:
     except OSError as exc:
         raise VnvdimmError(f"cannot create PID file: Cannot open pid file: {exc.strerror}") \
             from None
+    import fcntl  # here: the module is a shared library, and only -pidfile needs it
+
     try:
         fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # lockf(F_TLOCK), as QEMU
     except OSError as exc:

@@ -96,6 +96,11 @@ MAP_ANONYMOUS = 0x20
 MAP_NORESERVE = 0x4000
 MAP_SYNC = 0x80000
 
+LOCK_SH = 1  # flock(2) operations
+LOCK_EX = 2
+LOCK_NB = 4
+LOCK_UN = 8
+
 MADV_DONTNEED = 4
 MADV_REMOVE = 9
 MADV_DONTFORK = 10
@@ -190,6 +195,7 @@ _mmap = _fn("mmap64", "mmap")
 _munmap = _fn("munmap")
 _madvise = _fn("madvise")
 _fstatfs = _fn("fstatfs64", "fstatfs")
+_flock = _fn("flock")
 _process_vm_readv = _fn("process_vm_readv")
 _process_vm_writev = _fn("process_vm_writev")
 
@@ -206,6 +212,9 @@ if _madvise is not None:
 if _fstatfs is not None:
     _fstatfs.argtypes = [c_int, c_void_p]
     _fstatfs.restype = c_int
+if _flock is not None:
+    _flock.argtypes = [c_int, c_int]
+    _flock.restype = c_int
 for _vm_func in (_process_vm_readv, _process_vm_writev):
     if _vm_func is not None:
         _vm_func.argtypes = [c_int, c_void_p, c_ulong, c_void_p, c_ulong, c_ulong]
@@ -265,6 +274,14 @@ def fstatfs(fd: int) -> StatFs:
         err = get_errno()
         if err != errno.EINTR:
             raise OSError(err, os.strerror(err), "fstatfs")
+
+
+def flock(fd: int, operation: int) -> None:
+    """flock(2) (``fcntl.flock`` without loading the fcntl module); raises ``OSError``."""
+    if _flock is None:
+        raise _missing("flock")
+    if _flock(fd, operation) != 0:
+        raise _raise_errno("flock")
 
 
 def bytes_at(address: int, length: int) -> Array[c_ubyte]:
