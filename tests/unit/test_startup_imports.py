@@ -142,3 +142,27 @@ def test_greeting_needs_only_the_platform_and_c_modules(tmp_path: Path) -> None:
     assert any(m == "vnvdimm.machine.machine" for m, _ in imported), before.decode()
     bad = [f"{module} (via {top})" for module, top in imported if _forbidden(module)]
     assert not bad, "imported before the greeting:\n" + "\n".join(bad)
+
+
+def test_deferred_work_is_done_while_idle(tmp_path: Path) -> None:
+    """What start-up leaves for later loads once the loop is idle, before any
+    command asks for it: a first command or hotplug does not wait for it."""
+    proc, client = _start(tmp_path)
+    assert proc.stderr is not None
+    fd = proc.stderr.fileno()
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+    seen = b""
+    try:
+        client.settimeout(30)
+        _read_line(client)  # the greeting; nothing is sent after it
+        deadline = time.monotonic() + 30
+        while b"vnvdimm.acpi.state" not in seen and time.monotonic() < deadline:
+            time.sleep(0.05)
+            seen += proc.stderr.read() or b""
+    finally:
+        client.close()
+        proc.terminate()
+        proc.wait(30)
+    loaded = {module for module, _ in _imported(seen.decode())}
+    assert {"vnvdimm.monitor.qmp", "vnvdimm.monitor.commands",
+            "vnvdimm.acpi.state", "vnvdimm.acpi.nfit"} <= loaded, sorted(loaded)

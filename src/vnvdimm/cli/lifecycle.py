@@ -40,6 +40,10 @@ def _sender_name(pid: int) -> str:
         return "<unknown process>"
 
 
+def _load_qmp() -> None:
+    import vnvdimm.monitor.qmp  # noqa: F401  (loaded, not used here)
+
+
 def _signal_waiter(write_fd: int) -> None:
     info = _signal.sigwaitinfo(_STOP_SIGNALS)
     os.write(write_fd, f"{info.si_signo} {info.si_pid}\n".encode())
@@ -94,6 +98,12 @@ def serve(machine: Machine, *, hmp_stdio: bool = False, quit_on_eof: bool = Fals
     try:
         server.attach(make_table)
         server.add_reader(read_fd, on_signal)
+        # What start-up left for later (the QMP dispatcher, the command table, the
+        # NVDIMM ACPI state), done while no client needs anything, so that
+        # neither a first command nor a first hotplug waits for it.
+        server.when_idle(_load_qmp)
+        server.when_idle(server.command_table)
+        server.when_idle(lambda: machine.acpi)
         server.run(until=(lambda: server.stdin_eof) if quit_on_eof else None)
         server.final_flush()
         return 0

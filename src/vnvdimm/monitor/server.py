@@ -386,6 +386,7 @@ class MonitorServer:
         self.stopping = False
         self.stdin_eof = False
         self._pending_clients: list[tuple[Monitor, _socket.socket]] = []
+        self._idle_tasks: list[Callable[[], object]] = []
         self._restore_terminal: Callable[[], None] = lambda: None
         self._wakeup_read, self._wakeup_write = os.pipe()  # request_stop from other threads
         os.set_blocking(self._wakeup_write, False)
@@ -555,8 +556,11 @@ class MonitorServer:
     def add_reader(self, fd: int, callback: Callable[[], None]) -> None:
         self.selector.register(fd, _READ, callback)
 
-    def run_once(self, timeout: float | None = None) -> None:
-        for target, mask in self.selector.select(timeout):
+    def run_once(self, timeout: float | None = None) -> int:
+        """Wait up to `timeout` (None: for ever) and handle what is ready; returns
+        how many descriptors were."""
+        ready = self.selector.select(timeout)
+        for target, mask in ready:
             if isinstance(target, Monitor):
                 self._accept(target)
             elif isinstance(target, Client):
@@ -569,12 +573,21 @@ class MonitorServer:
             else:
                 target()  # type: ignore[operator]  # add_reader's callback
             if self.stopping:
-                return
+                break
+        return len(ready)
+
+    def when_idle(self, task: Callable[[], object]) -> None:
+        """Run `task` once the loop has nothing else to do (tasks in order, one
+        per idle moment): work start-up deferred, done before it is asked for."""
+        self._idle_tasks.append(task)
 
     def run(self, until: Callable[[], bool] | None = None) -> None:
         """Serve until `request_stop` (or `until()` is true after an event)."""
         while not self.stopping and not (until is not None and until()):
-            self.run_once()
+            if not self._idle_tasks:
+                self.run_once()
+            elif not self.run_once(0):
+                self._idle_tasks.pop(0)()
 
     def final_flush(self, seconds: float = FINAL_FLUSH_SECONDS,
                     grace: float = CLOSE_GRACE_SECONDS) -> None:
