@@ -17,6 +17,7 @@ Facts checked against the real qemu-system-x86_64 7.2 (Debian 7.2.22):
 from __future__ import annotations
 
 from vnvdimm.errors import VnvdimmError
+from vnvdimm.value import Value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -826,30 +827,16 @@ _MEMORY_DESC: Mapping[str, OptType] = {"size": "size", "slots": "number", "maxme
 _MEMORY_HELP = "memory options:\n  maxmem=<size>\n  size=<size>\n  slots=<num>\n"
 
 
-class MemoryOptions:
+class MemoryOptions(Value):
     """Result of ``-m``: ``size`` is the final RAM size (default applied, 8 KiB aligned)."""
 
     __slots__ = ("maxmem", "size", "slots")
+    _fields = ("size", "slots", "maxmem")
 
     def __init__(self, size: int, slots: int | None = None, maxmem: int | None = None) -> None:
         self.size: Final = size
         self.slots: Final = slots
         self.maxmem: Final = maxmem
-
-    def _key(self) -> tuple[int, int | None, int | None]:
-        return (self.size, self.slots, self.maxmem)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        assert isinstance(other, MemoryOptions)
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return f"MemoryOptions(size={self.size!r}, slots={self.slots!r}, maxmem={self.maxmem!r})"
 
     @property
     def maxram_size(self) -> int:

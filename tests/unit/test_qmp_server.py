@@ -309,20 +309,27 @@ def test_qmp_shell_smoke(tmp_path: Path) -> None:
     assert '"major": 7' in shell.stdout and '"return": []' in shell.stdout, shell
 
 
+def _spawn_until_socket(sock: Path, *args: str) -> subprocess.Popen[str]:
+    """`vnvdimm run` with PLATFORM and `args`, once `sock` exists."""
+    proc = subprocess.Popen([sys.executable, "-m", "vnvdimm", "run", *PLATFORM, *args],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    while not sock.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"no socket: {proc.communicate()}")
+        time.sleep(0.02)
+    return proc
+
+
 def test_socket_removed_after_a_stop_signal(tmp_path: Path) -> None:
     """QEMU leaves its unix socket behind after SIGTERM; vnvdimm removes it."""
     import signal
 
     sock = tmp_path / "sig.sock"
-    proc = subprocess.Popen([sys.executable, "-m", "vnvdimm", "run", *PLATFORM,
-                             "-qmp", f"unix:{sock},server=on,wait=off"],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    proc = _spawn_until_socket(sock, "-qmp", f"unix:{sock},server=on,wait=off")
     try:
-        deadline = time.monotonic() + 20
-        while not sock.exists():
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.02)
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=20)
     finally:
@@ -338,16 +345,9 @@ def test_sockets_open_before_the_machine_is_built(tmp_path: Path) -> None:
     """As QEMU: a wait=on monitor waits for its client before a -numa error is
     found; then vnvdimm exits with that error and, unlike QEMU, removes the socket."""
     sock = tmp_path / "early.sock"
-    proc = subprocess.Popen([sys.executable, "-m", "vnvdimm", "run", *PLATFORM,
-                             "-numa", "node,memdev=zz", "-qmp", f"unix:{sock},server=on"],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    proc = _spawn_until_socket(sock, "-numa", "node,memdev=zz",
+                               "-qmp", f"unix:{sock},server=on")
     try:
-        deadline = time.monotonic() + 20
-        while not sock.exists():
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
         time.sleep(0.2)
         assert proc.poll() is None  # waiting for a client, the machine not yet built
         with socket.socket(socket.AF_UNIX) as client:

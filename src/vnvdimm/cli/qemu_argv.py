@@ -16,6 +16,7 @@ Behaviour of the real program (checked against Debian's 7.2.22 build):
 from __future__ import annotations
 
 from vnvdimm.errors import VnvdimmError
+from vnvdimm.value import Value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -47,10 +48,11 @@ class OptionSpec:
         self.x86: Final = x86  # False: QEMU says "Option not supported for this target"
 
 
-class QemuArg:
+class QemuArg(Value):
     """One option: ``name`` without dashes, ``text`` as QEMU prints it as a location."""
 
     __slots__ = ("name", "positional", "text", "value")
+    _fields = ("name", "value", "text", "positional")
 
     def __init__(self, name: str, value: str | None, text: str,
                  positional: bool = False) -> None:
@@ -58,22 +60,6 @@ class QemuArg:
         self.value: Final = value
         self.text: Final = text
         self.positional: Final = positional  # a bare disk image word (treated as -hda)
-
-    def _key(self) -> tuple[str, str | None, str, bool]:
-        return (self.name, self.value, self.text, self.positional)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        assert isinstance(other, QemuArg)
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return (f"QemuArg(name={self.name!r}, value={self.value!r}, text={self.text!r}, "
-                f"positional={self.positional!r})")
 
     @property
     def canonical(self) -> str:

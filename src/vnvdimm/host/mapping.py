@@ -34,6 +34,7 @@ import sys
 from vnvdimm.errors import VnvdimmError
 from vnvdimm.host import libc
 from vnvdimm.host.pagesize import fd_page_size, host_page_size, vmalloc_align
+from vnvdimm.value import Value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ def error_with_errno(message: str, err: int) -> str:
 # MAP_NORESERVE effectiveness
 
 
-class NoreserveCheck:
+class NoreserveCheck(Value):
     """Result of :func:`map_noreserve_effective`; true when effective.
 
     ``message`` is the error_report text QEMU prints when not effective;
@@ -83,27 +84,12 @@ class NoreserveCheck:
     """
 
     __slots__ = ("effective", "errno", "message")
+    _fields = ("effective", "message", "errno")
 
     def __init__(self, effective: bool, message: str | None = None, errno: int = 0) -> None:
         self.effective: Final = effective
         self.message: Final = message
         self.errno: Final = errno
-
-    def _key(self) -> tuple[bool, str | None, int]:
-        return (self.effective, self.message, self.errno)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        assert isinstance(other, NoreserveCheck)
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return (f"NoreserveCheck(effective={self.effective!r}, message={self.message!r}, "
-                f"errno={self.errno!r})")
 
     def __bool__(self) -> bool:
         return self.effective

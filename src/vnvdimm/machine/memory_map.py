@@ -7,6 +7,7 @@ pc_q35_init / pc_memory_init); `vnvdimm check` uses it without mapping.
 from __future__ import annotations
 
 from vnvdimm.errors import VnvdimmError
+from vnvdimm.value import Value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -27,11 +28,14 @@ def _round_up(value: int, align: int) -> int:
     return -(-value // align) * align
 
 
-class MemoryMap:
-    """Guest-physical layout of a machine (all values in bytes)."""
+class MemoryMap(Value):
+    """Guest-physical layout of a machine (all values in bytes); compared (dry-run
+    against real layouts), printed and hashable as a value."""
 
     __slots__ = ("above_4g", "above_4g_start", "below_4g", "device_memory_base",
                  "device_memory_size", "maxram_size", "ram_size")
+    _fields = ("below_4g", "above_4g", "above_4g_start", "device_memory_base",
+               "device_memory_size", "maxram_size", "ram_size")
 
     def __init__(self, below_4g: int, above_4g: int, above_4g_start: int,
                  device_memory_base: int, device_memory_size: int, maxram_size: int,
@@ -43,27 +47,6 @@ class MemoryMap:
         self.device_memory_size: Final = device_memory_size
         self.maxram_size: Final = maxram_size
         self.ram_size: Final = ram_size
-
-    def _fields(self) -> tuple[int, ...]:
-        return (self.below_4g, self.above_4g, self.above_4g_start, self.device_memory_base,
-                self.device_memory_size, self.maxram_size, self.ram_size)
-
-    # Compared (dry-run against real layouts), printed and hashable as a value.
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        assert isinstance(other, MemoryMap)
-        return self._fields() == other._fields()
-
-    def __hash__(self) -> int:
-        return hash(self._fields())
-
-    def __repr__(self) -> str:
-        return (f"MemoryMap(below_4g={self.below_4g!r}, above_4g={self.above_4g!r}, "
-                f"above_4g_start={self.above_4g_start!r}, "
-                f"device_memory_base={self.device_memory_base!r}, "
-                f"device_memory_size={self.device_memory_size!r}, "
-                f"maxram_size={self.maxram_size!r}, ram_size={self.ram_size!r})")
 
     @property
     def has_device_memory(self) -> bool:
