@@ -29,6 +29,15 @@ import vnvdimm
 
 PACKAGE_ROOT = str(Path(vnvdimm.__file__).resolve().parents[1])
 MAIN = "import sys; from vnvdimm.cli.main import main; sys.exit(main(sys.argv[1:]))"
+IDLE_MARK = b"--- vnvdimm: idle work begins ---\n"
+# The monitor loop starts the work start-up deferred (`MonitorServer.when_idle`)
+# as soon as it is idle, which can be before the client has read the greeting:
+# the child marks where that work begins on stderr, and what follows the mark
+# was not needed for the greeting.
+MAIN_MARKING_IDLE = (
+    "import os; from vnvdimm.monitor.server import MonitorServer as S; w = S.when_idle; "
+    f"S.when_idle = lambda self, task: w(self, lambda: (os.write(2, {IDLE_MARK!r}), task())); "
+    + MAIN)
 
 # Pure-Python standard modules that cost a millisecond or more each here, and
 # the parts of vnvdimm that the greeting does not need.
@@ -70,10 +79,9 @@ def _baseline() -> set[str]:
     return {module for module, _ in _imported(result.stderr)}
 
 
-def _forbidden(module: str) -> bool:
+def _forbidden(module: str, forbidden: set[str] = FORBIDDEN_BEFORE_GREETING) -> bool:
     parts = module.split(".")
-    return any(".".join(parts[:n]) in FORBIDDEN_BEFORE_GREETING
-               for n in range(1, len(parts) + 1))
+    return any(".".join(parts[:n]) in forbidden for n in range(1, len(parts) + 1))
 
 
 def _start(tmp_path: Path) -> tuple[subprocess.Popen[bytes], socket.socket]:
@@ -85,8 +93,8 @@ def _start(tmp_path: Path) -> tuple[subprocess.Popen[bytes], socket.socket]:
                  "-device", f"nvdimm,id=nv{i},memdev=m{i},label-size=128K"]
     sock_path = tmp_path / "qmp.sock"
     env = dict(os.environ, PYTHONPATH=PACKAGE_ROOT)
-    proc = subprocess.Popen([sys.executable, "-S", "-X", "importtime", "-c", MAIN, *args,
-                             "-qmp", f"unix:{sock_path},server=on,wait=off"],
+    proc = subprocess.Popen([sys.executable, "-S", "-X", "importtime", "-c", MAIN_MARKING_IDLE,
+                             *args, "-qmp", f"unix:{sock_path},server=on,wait=off"],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, env=env)
     deadline = time.monotonic() + 30
@@ -122,7 +130,7 @@ def test_greeting_needs_only_the_platform_and_c_modules(tmp_path: Path) -> None:
         assert proc.stderr is not None
         fd = proc.stderr.fileno()
         fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
-        before = proc.stderr.read() or b""
+        before = (proc.stderr.read() or b"").split(IDLE_MARK)[0]
         # The lazily loaded parts still work once asked for.
         client.sendall(b'{"execute": "qmp_capabilities"}'
                        b'{"execute": "query-memory-devices", "id": 7}')
@@ -166,3 +174,48 @@ def test_deferred_work_is_done_while_idle(tmp_path: Path) -> None:
     loaded = {module for module, _ in _imported(seen.decode())}
     assert {"vnvdimm.monitor.qmp", "vnvdimm.monitor.commands",
             "vnvdimm.acpi.state", "vnvdimm.acpi.nfit"} <= loaded, sorted(loaded)
+
+
+# What a QMP client's first input loads (`_QmpSession.feed`): the dispatcher and
+# the command table, on top of the start-up modules.
+STARTUP_MODULES = ("vnvdimm.cli.main", "vnvdimm.cli.run", "vnvdimm.cli.qemu_argv",
+                   "vnvdimm.machine.cmdline", "vnvdimm.monitor.chardev",
+                   "vnvdimm.monitor.server", "vnvdimm.cli.lifecycle")
+FORBIDDEN_FOR_FIRST_COMMAND = {
+    "dataclasses", "inspect", "typing", "ast", "dis", "tokenize", "collections", "functools",
+    "contextlib", "json", "socket", "selectors", "asyncio", "tempfile", "uuid", "platform",
+}
+MARK = "--- vnvdimm import mark ---"
+
+
+def _ancestors(rows: list[tuple[str, str]], module: str) -> list[str]:
+    parents = dict(rows)
+    chain = []
+    while module in parents:
+        module = parents[module]
+        chain.append(module)
+    return chain
+
+
+def test_first_command_loads_no_heavy_standard_modules() -> None:
+    """The first command waits for `vnvdimm.monitor.qmp` and `.commands` to load
+    (unless the idle loop got there first): they import only vnvdimm modules, C
+    modules and, for the lexer's compiled patterns, `re`, whose own imports
+    (enum, functools, collections...) are the one exception.  The table is
+    imported first, so that it cannot hide behind what `re` loads."""
+    code = (f"import os; import {', '.join(STARTUP_MODULES)}; os.write(2, b'{MARK}\\n'); "
+            f"import vnvdimm.monitor.commands; os.write(2, b'{MARK}\\n'); "
+            f"import vnvdimm.monitor.qmp")
+    env = dict(os.environ, PYTHONPATH=PACKAGE_ROOT)
+    result = subprocess.run([sys.executable, "-S", "-X", "importtime", "-c", code],
+                            capture_output=True, text=True, check=True, env=env)
+    _, table_part, qmp_part = result.stderr.split(MARK + "\n")
+    table, qmp = _imported(table_part), _imported(qmp_part)
+    assert any(m == "vnvdimm.monitor.commands" for m, _ in table), table_part
+    assert any(m == "vnvdimm.monitor.qmp" for m, _ in qmp), qmp_part
+    bad = [f"{module} (via {parent})" for module, parent in table
+           if _forbidden(module, FORBIDDEN_FOR_FIRST_COMMAND | {"re", "enum"})]
+    bad += [f"{module} (via {parent})" for module, parent in qmp
+            if _forbidden(module, FORBIDDEN_FOR_FIRST_COMMAND)
+            and "re" not in _ancestors(qmp, module)]
+    assert not bad, "imported by the first command:\n" + "\n".join(bad)

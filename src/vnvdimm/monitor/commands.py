@@ -9,40 +9,50 @@ key order QEMU prints.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Literal
-
 from vnvdimm import __version__, options
 from vnvdimm.backends.base import HostMemoryBackend
 from vnvdimm.backends.schema import visit_object_options
 from vnvdimm.devices.pc_dimm import NVDimm, PCDimm
 from vnvdimm.errors import CommandNotFoundError, DeviceNotFoundError, VnvdimmError
-from vnvdimm.machine.machine import Machine
-from vnvdimm.monitor import hmp_info
-from vnvdimm.monitor.events import EventBus
-from vnvdimm.monitor.hmp_format import DumpFormat, memory_dump, parse_format
 from vnvdimm.qdict import qemu_order
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Final, Literal
+
+    from vnvdimm.machine.machine import Machine
+    from vnvdimm.monitor.events import EventBus
+    from vnvdimm.monitor.hmp_format import DumpFormat
+
+    ArgType = Literal["str", "int", "bool"]
+    Handler = Callable[["CommandTable", dict[str, object]], object]
 
 QEMU_VERSION = (7, 2, 22)
 PACKAGE = f"vnvdimm {__version__}"
 
-ArgType = Literal["str", "int", "bool"]
-Handler = Callable[["CommandTable", dict[str, object]], object]
 
-
-@dataclass(frozen=True)
 class Arg:
-    name: str
-    type: ArgType
-    optional: bool = False
+    """One argument of a command's typed schema; immutable."""
+
+    __slots__ = ("name", "optional", "type")
+
+    def __init__(self, name: str, type: ArgType, optional: bool = False) -> None:
+        self.name: Final = name
+        self.type: Final = type
+        self.optional: Final = optional
 
 
-@dataclass(frozen=True)
 class Command:
-    name: str
-    handler: Handler
-    args: tuple[Arg, ...] | None = ()  # None: free-form (device_add, object-add)
+    """A QMP command: its name, handler and argument schema; immutable."""
+
+    __slots__ = ("args", "handler", "name")
+
+    def __init__(self, name: str, handler: Handler,
+                 args: tuple[Arg, ...] | None = ()) -> None:
+        self.name: Final = name
+        self.handler: Final = handler
+        self.args: Final = args  # None: free-form (device_add, object-add)
 
 
 def _visit_args(command: Command, arguments: Mapping[str, object]) -> dict[str, object]:
@@ -96,7 +106,7 @@ class CommandTable:
         self.on_quit = on_quit or (lambda: None)
         # QEMU's run state: "prelaunch" with -S, "running" without.
         self.status = "prelaunch" if prelaunch else "running"
-        self.last_dump = DumpFormat()
+        self.last_dump: DumpFormat | None = None  # xp's last /fmt; None: the defaults
         self._commands = {c.name: c for c in _COMMANDS}
 
     # -- QMP face -----------------------------------------------------------------
@@ -415,7 +425,9 @@ class CommandTable:
         fmt_text, addr_text = "", rest
         if rest.startswith("/"):
             fmt_text, _, addr_text = rest.partition(" ")
-        fmt = parse_format(fmt_text, self.last_dump)
+        from vnvdimm.monitor.hmp_format import DumpFormat, memory_dump, parse_format
+
+        fmt = parse_format(fmt_text, DumpFormat() if self.last_dump is None else self.last_dump)
         self.last_dump = DumpFormat(fmt.count, fmt.format, fmt.size)
         if not addr_text.strip():
             raise VnvdimmError("address expected")
@@ -471,6 +483,18 @@ def _by_id(name: str) -> Callable[[CommandTable, str, Callable[[str], None]], st
     return run
 
 
+def _info_memory_devices(table: CommandTable) -> str:
+    from vnvdimm.monitor import hmp_info
+
+    return hmp_info.info_memory_devices(table.machine)
+
+
+def _info_memdev(table: CommandTable) -> str:
+    from vnvdimm.monitor import hmp_info
+
+    return hmp_info.info_memdev(table.machine)
+
+
 def _info_status(table: CommandTable) -> str:
     if table.status == "prelaunch":
         return "VM status: paused (prelaunch)\n"
@@ -492,8 +516,8 @@ def _info_memory_size_summary(table: CommandTable) -> str:
 
 
 _HMP_INFO: dict[str, tuple[Callable[[CommandTable], str], str]] = {
-    "memory-devices": (lambda t: hmp_info.info_memory_devices(t.machine), "show memory devices"),
-    "memdev": (lambda t: hmp_info.info_memdev(t.machine), "show memory backends"),
+    "memory-devices": (_info_memory_devices, "show memory devices"),
+    "memdev": (_info_memdev, "show memory backends"),
     "status": (_info_status, "show the current VM status (running|paused)"),
     "version": (_info_version, "show the version of QEMU"),
     "memory_size_summary": (

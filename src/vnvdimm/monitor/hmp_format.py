@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from vnvdimm.errors import VnvdimmError
 
 
-@dataclass
 class DumpFormat:
     """`/NFS`: count, format letter, unit size; QEMU remembers the last ones."""
 
-    count: int = 1
-    format: str = "x"
-    size: int = 4
+    __slots__ = ("count", "format", "size")
+
+    def __init__(self, count: int = 1, format: str = "x", size: int = 4) -> None:
+        self.count = count
+        self.format = format
+        self.size = size
 
 
 _SIZES = {"b": 1, "h": 2, "w": 4, "g": 8}

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from vnvdimm.backends.base import HostMemoryBackend
-from vnvdimm.machine.machine import Machine
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from vnvdimm.machine.machine import Machine
 
 
 def info_memory_devices(machine: Machine) -> str:

@@ -24,30 +24,39 @@ it in ``monitor/qmp.c``, ``qapi/qmp-dispatch.c`` and ``qobject/json-*.c``:
 
 from __future__ import annotations
 
-import re
+import re  # the lexer's fast path: compiled patterns
 import sys
-from collections.abc import Callable
-from typing import Protocol
 
 from vnvdimm.errors import CommandNotFoundError, VnvdimmError
-from vnvdimm.monitor.events import Event, EventBus
 from vnvdimm.monitor.greeting import PACKAGE as PACKAGE
 from vnvdimm.monitor.greeting import QEMU_VERSION as QEMU_VERSION
 from vnvdimm.monitor.greeting import greeting_bytes
 from vnvdimm.qdict import qdict_order, qemu_order
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Protocol
+
+    from vnvdimm.monitor.events import Event, EventBus
+
+    class CommandTableLike(Protocol):
+        """What a session needs from the monitor's command table."""
+
+        def qmp_command_names(self) -> list[str]: ...
+
+        def supports_oob(self, name: str) -> bool: ...
+
+        def execute(self, name: str, arguments: dict[str, object]) -> object: ...
+else:
+    class CommandTableLike:
+        """What a session needs from the monitor's command table.
+
+        A structural type (a typing.Protocol for the type checker); anything with
+        `qmp_command_names`, `supports_oob` and `execute` methods is one."""
+
 JsonValue = object
 """A parsed JSON value: dict, list, str, int, float, bool or None."""
-
-
-class CommandTableLike(Protocol):
-    """What a session needs from the monitor's command table."""
-
-    def qmp_command_names(self) -> list[str]: ...
-
-    def supports_oob(self, name: str) -> bool: ...
-
-    def execute(self, name: str, arguments: dict[str, object]) -> object: ...
 
 
 # --------------------------------------------------------------------------------------
