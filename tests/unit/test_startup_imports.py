@@ -219,3 +219,15 @@ def test_first_command_loads_no_heavy_standard_modules() -> None:
             if _forbidden(module, FORBIDDEN_FOR_FIRST_COMMAND)
             and "re" not in _ancestors(qmp, module)]
     assert not bad, "imported by the first command:\n" + "\n".join(bad)
+
+
+def test_the_command_script_imports_nothing_of_its_own() -> None:
+    """`scripts/vnvdimm` (the installed command) starts vnvdimm without the `re`
+    import a pip entry-point wrapper makes first."""
+    script = Path(__file__).resolve().parents[2] / "scripts" / "vnvdimm"
+    env = dict(os.environ, PYTHONPATH=PACKAGE_ROOT)
+    result = subprocess.run([sys.executable, "-S", "-X", "importtime", str(script),
+                             "--version"], capture_output=True, text=True, check=True, env=env)
+    assert result.stdout == f"vnvdimm {vnvdimm.__version__}\n"
+    loaded = {module for module, _ in _imported(result.stderr)} - _baseline()
+    assert loaded and not {m for m in loaded if _forbidden(m)}, sorted(loaded)
