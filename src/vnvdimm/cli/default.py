@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 from vnvdimm.cli.report import report_error, warn
 from vnvdimm.errors import VnvdimmError
@@ -20,14 +19,15 @@ IMAGE_SIZE = "1G"
 LABEL_SIZE = "128K"
 
 
-def state_dir() -> Path:
+def state_dir() -> str:
+    # os.path, not pathlib: pathlib pulls in re, fnmatch and urllib at start-up.
     base = os.environ.get("XDG_STATE_HOME") or os.path.join(
         os.path.expanduser("~"), ".local", "state")
-    return Path(base) / "vnvdimm"
+    return os.path.join(base, "vnvdimm")
 
 
-def default_args(image: Path) -> list[str]:
-    path = str(image).replace(",", ",,")  # QEMU option syntax escapes commas
+def default_args(image: str) -> list[str]:
+    path = image.replace(",", ",,")  # QEMU option syntax escapes commas
     return [
         "-machine", "pc,nvdimm=on",
         "-m", "512M,slots=4,maxmem=8G",
@@ -44,15 +44,15 @@ def run_default() -> int:
     from vnvdimm.monitor.server import MonitorServer
 
     directory = state_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    image = directory / IMAGE_NAME
+    os.makedirs(directory, exist_ok=True)
+    image = os.path.join(directory, IMAGE_NAME)
     args = default_args(image)
     try:
         machine = build_machine(split_argv(args), warn=warn)
     except VnvdimmError as error:
         report_error(error)
         return 1
-    qmp_path = str(directory / QMP_SOCKET_NAME)
+    qmp_path = os.path.join(directory, QMP_SOCKET_NAME)
     location = f"-qmp unix:{qmp_path},server=on,wait=off"
     qmp = ChardevSpec("compat_monitor0", "socket", location, path=qmp_path, server=True,
                       wait=False)

@@ -7,11 +7,15 @@ prints on stderr (QemuOpts errors of device_add) goes to `err`.
 from __future__ import annotations
 
 import sys
-from typing import TextIO
 
-from vnvdimm.machine.machine import Machine
 from vnvdimm.monitor.commands import CommandTable
 from vnvdimm.monitor.events import EventBus
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TextIO
+
+    from vnvdimm.machine.machine import Machine
 
 
 class HmpConsole:

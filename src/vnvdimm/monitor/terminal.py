@@ -6,9 +6,11 @@ line itself (its readline), keeping signals (Ctrl-C still stops it).
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Callable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def make_raw(fd: int) -> Callable[[], None]:
@@ -28,7 +30,9 @@ def make_raw(fd: int) -> Callable[[], None]:
     termios.tcsetattr(fd, termios.TCSANOW, mode)
 
     def restore() -> None:
-        with contextlib.suppress(termios.error, OSError):
+        try:  # noqa: SIM105 - no contextlib on the start-up path
             termios.tcsetattr(fd, termios.TCSANOW, saved)
+        except (termios.error, OSError):
+            pass
 
     return restore
