@@ -231,3 +231,15 @@ def test_the_command_script_imports_nothing_of_its_own() -> None:
     assert result.stdout == f"vnvdimm {vnvdimm.__version__}\n"
     loaded = {module for module, _ in _imported(result.stderr)} - _baseline()
     assert loaded and not {m for m in loaded if _forbidden(m)}, sorted(loaded)
+
+
+def test_run_resumes_garbage_collection_when_start_up_ends() -> None:
+    """`run` pauses the cyclic collector during start-up (README); it is back on
+    when start-up fails, as when it succeeds (then before serving)."""
+    import gc
+
+    from vnvdimm.cli.run import run
+
+    assert gc.isenabled()
+    assert run(["-machine", "no-such-machine"]) == 1
+    assert gc.isenabled()

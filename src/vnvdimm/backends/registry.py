@@ -8,11 +8,9 @@ from vnvdimm.backends.ram import RamBackend
 from vnvdimm.backends.schema import ObjectOptions
 from vnvdimm.qdict import qdict_order
 
-BACKEND_TYPE_NAMES = ("memory-backend-ram", "memory-backend-file", "memory-backend-memfd")
-
 
 def backend_class(qom_type: str) -> type[HostMemoryBackend]:
-    """The class of a backend type (one of BACKEND_TYPE_NAMES)."""
+    """The class of a backend type: memory-backend-file, -ram or -memfd."""
     if qom_type == "memory-backend-file":
         return FileBackend
     if qom_type == "memory-backend-ram":
