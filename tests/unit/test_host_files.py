@@ -45,9 +45,31 @@ def test_fd_page_size(tmp_path: Path) -> None:
     assert fd_page_size(-1) == host_page_size()
     with open(tmp_path / "f", "wb") as f:
         assert fd_page_size(f.fileno()) == host_page_size()
-        fs = libc.fstatfs(f.fileno())
-        assert fs.f_bsize > 0
+        _, f_bsize = libc.fstatfs(f.fileno())
+        assert f_bsize == os.fstatvfs(f.fileno()).f_bsize  # the same field through glibc
     assert fd_page_size(10_000) == host_page_size()  # EBADF: QEMU falls back too
+
+
+def _tmpfs_mount() -> str | None:
+    with open("/proc/mounts") as mounts:
+        for line in mounts:
+            fields = line.split()
+            if fields[2] == "tmpfs" and os.access(fields[1], os.W_OK):
+                return fields[1]
+    return None
+
+
+@linux_only
+def test_fstatfs_reads_the_filesystem_type() -> None:
+    mount = _tmpfs_mount()
+    if mount is None:
+        pytest.skip("no writable tmpfs mount")
+    fd = os.open(mount, os.O_RDONLY)
+    try:
+        f_type, _ = libc.fstatfs(fd)
+    finally:
+        os.close(fd)
+    assert f_type & 0xFFFFFFFF == libc.TMPFS_MAGIC
 
 
 # --- get_file_size -----------------------------------------------------------

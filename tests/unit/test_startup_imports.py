@@ -51,6 +51,7 @@ FORBIDDEN_BEFORE_GREETING = {
     "vnvdimm.monitor.hmp_console", "vnvdimm.monitor.hmp_info", "vnvdimm.labels",
     "vnvdimm.image", "vnvdimm.guest", "vnvdimm.backends.memfd", "vnvdimm.host._cparse",
     "vnvdimm.host.messages", "vnvdimm.host.numa", "vnvdimm.host.prealloc",
+    "vnvdimm.monitor.events",
 }
 """A module is forbidden if it or its package is in this set."""
 
@@ -84,7 +85,8 @@ def _forbidden(module: str, forbidden: set[str] = FORBIDDEN_BEFORE_GREETING) -> 
     return any(".".join(parts[:n]) in forbidden for n in range(1, len(parts) + 1))
 
 
-def _start(tmp_path: Path) -> tuple[subprocess.Popen[bytes], socket.socket]:
+def _start(tmp_path: Path, code: str = MAIN_MARKING_IDLE
+           ) -> tuple[subprocess.Popen[bytes], socket.socket]:
     args = ["run", "-S", "-nodefaults", "-display", "none", "-machine", "pc,nvdimm=on",
             "-m", "512M,slots=4,maxmem=5G"]
     for i in range(4):
@@ -93,7 +95,7 @@ def _start(tmp_path: Path) -> tuple[subprocess.Popen[bytes], socket.socket]:
                  "-device", f"nvdimm,id=nv{i},memdev=m{i},label-size=128K"]
     sock_path = tmp_path / "qmp.sock"
     env = dict(os.environ, PYTHONPATH=PACKAGE_ROOT)
-    proc = subprocess.Popen([sys.executable, "-S", "-X", "importtime", "-c", MAIN_MARKING_IDLE,
+    proc = subprocess.Popen([sys.executable, "-S", "-X", "importtime", "-c", code,
                              *args, "-qmp", f"unix:{sock_path},server=on,wait=off"],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, env=env)
@@ -174,6 +176,42 @@ def test_deferred_work_is_done_while_idle(tmp_path: Path) -> None:
     loaded = {module for module, _ in _imported(seen.decode())}
     assert {"vnvdimm.monitor.qmp", "vnvdimm.monitor.commands",
             "vnvdimm.acpi.state", "vnvdimm.acpi.nfit"} <= loaded, sorted(loaded)
+
+
+# The child reports the collector's state as it sends the first greeting.
+MAIN_REPORTING_GC = (
+    "import gc, os; from vnvdimm.monitor.server import _QmpSession as Q; s = Q.start; "
+    "Q.start = lambda self: (s(self), os.write(2, b'gc %d %d %d\\n' % (gc.isenabled(), "
+    "gc.get_freeze_count(), gc.get_count()[0]))) and None; " + MAIN)
+
+
+def test_start_up_objects_are_frozen_before_the_greeting(tmp_path: Path) -> None:
+    """Collection is back on when the platform serves, and what start-up built is
+    frozen out of it (README): no collection is due that would scan it first."""
+    proc, client = _start(tmp_path, MAIN_REPORTING_GC)
+    try:
+        client.settimeout(30)
+        _read_line(client)
+        client.sendall(b'{"execute": "qmp_capabilities"}{"execute": "quit"}')
+        assert proc.wait(30) == 0
+    finally:
+        client.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.stderr is not None
+    report = re.search(rb"^gc (\d+) (\d+) (\d+)$", proc.stderr.read(), re.M)
+    assert report is not None
+    enabled, frozen, pending = (int(x) for x in report.groups())
+    assert enabled == 1
+    assert frozen > 5_000  # the modules, the machine and its tables
+    assert pending < gc_threshold0()
+
+
+def gc_threshold0() -> int:
+    import gc
+
+    return gc.get_threshold()[0]
 
 
 # What a QMP client's first input loads (`_QmpSession.feed`): the dispatcher and

@@ -20,7 +20,8 @@ MEMORY_HOTPLUG_GLOBALS = ("PIIX4_PM.memory-hotplug-support=", "ICH9-LPC.memory-h
 def run(argv: list[str]) -> int:
     # Start-up creates thousands of objects that all stay alive: letting the
     # cyclic collector scan them as they come costs a millisecond or more of
-    # the time to the first greeting.  Collection resumes before serving.
+    # the time to the first greeting.  Collection resumes before serving, with
+    # those objects frozen (see `_run`).
     collect = gc.isenabled()
     gc.disable()
     try:
@@ -88,6 +89,10 @@ def _run(argv: list[str], collect: bool) -> int:
     from vnvdimm.cli.lifecycle import serve
 
     if collect:
+        # Everything start-up made (modules, machine, tables) lives as long as
+        # the process: freezing it keeps collections from scanning it, the first
+        # of which would otherwise come due at once, before the first greeting.
+        gc.freeze()
         gc.enable()
     try:
         if status_fd is not None:

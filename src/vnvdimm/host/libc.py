@@ -25,8 +25,6 @@ from _ctypes import (
     FUNCFLAG_CDECL,
     FUNCFLAG_USE_ERRNO,
     CFuncPtr,
-    Structure,
-    byref,
     get_errno,
     set_errno,
 )
@@ -35,25 +33,21 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from _ctypes import Array
     from ctypes import (
-        c_char,
         c_int,
         c_int64,
         c_long,
         c_size_t,
         c_ssize_t,
         c_ubyte,
-        c_uint64,
         c_ulong,
         c_void_p,
     )
+    from typing import Any
 else:
     # The C module under ``ctypes``, used directly: the ctypes package costs
     # over a millisecond of start-up.  These are its fundamental types,
     # defined exactly as ctypes defines them (Linux: long is pointer-sized).
     from _ctypes import _SimpleCData, sizeof
-
-    class c_char(_SimpleCData):
-        _type_ = "c"
 
     class c_ubyte(_SimpleCData):
         _type_ = "B"
@@ -68,14 +62,11 @@ else:
         _type_ = "L"
 
     if sizeof(c_long) == 8:
-        c_int64, c_uint64 = c_long, c_ulong
+        c_int64 = c_long
     else:
 
         class c_int64(_SimpleCData):
             _type_ = "q"
-
-        class c_uint64(_SimpleCData):
-            _type_ = "Q"
 
     class c_void_p(_SimpleCData):
         _type_ = "P"
@@ -117,34 +108,11 @@ TMPFS_MAGIC = 0x01021994
 IOV_MAX = 1024
 
 
-class StatFs(Structure):
-    """glibc ``struct statfs64`` (the same layout as ``struct statfs`` on 64-bit)."""
-
-    _fields_ = (
-        ("f_type", c_long),
-        ("f_bsize", c_long),
-        ("f_blocks", c_uint64),
-        ("f_bfree", c_uint64),
-        ("f_bavail", c_uint64),
-        ("f_files", c_uint64),
-        ("f_ffree", c_uint64),
-        ("f_fsid", c_int * 2),
-        ("f_namelen", c_long),
-        ("f_frsize", c_long),
-        ("f_flags", c_long),
-        ("f_spare", c_long * 4),
-        # Slack in case a libc's struct is larger than we think: never overrun.
-        ("_pad", c_char * 64),
-    )
-
-
-class IoVec(Structure):
-    """``struct iovec``."""
-
-    _fields_ = (
-        ("iov_base", c_void_p),
-        ("iov_len", c_size_t),
-    )
+# glibc's ``struct statfs64`` (120 bytes on 64-bit Linux) begins with the two
+# longs QEMU reads, f_type and f_bsize.  A plain array of longs, with room to
+# spare, receives it: a Structure for it costs start-up time for fields nobody reads.
+_STATFS_LONGS = 32
+_F_TYPE, _F_BSIZE = 0, 1
 
 
 class _CFunc(CFuncPtr):
@@ -261,14 +229,14 @@ def madvise(addr: int, length: int, advice: int) -> int:
     return 0
 
 
-def fstatfs(fd: int) -> StatFs:
-    """fstatfs(2), retried on EINTR like QEMU does; raises ``OSError``."""
+def fstatfs(fd: int) -> tuple[int, int]:
+    """fstatfs(2), retried on EINTR like QEMU does: ``(f_type, f_bsize)``; raises ``OSError``."""
     if _fstatfs is None:
         raise _missing("fstatfs")
-    buf = StatFs()
+    buf = (c_long * _STATFS_LONGS)()
     while True:
-        if _fstatfs(fd, byref(buf)) == 0:
-            return buf
+        if _fstatfs(fd, buf) == 0:
+            return int(buf[_F_TYPE]), int(buf[_F_BSIZE])
         err = get_errno()
         if err != errno.EINTR:
             raise OSError(err, os.strerror(err), "fstatfs")
@@ -289,7 +257,7 @@ def bytes_at(address: int, length: int) -> Array[c_ubyte]:
 
 
 def _vm_rw(func: _CFunc | None, name: str,
-           local: Array[IoVec], remote: Array[IoVec], count: int) -> int:
+           local: Array[Any], remote: Array[Any], count: int) -> int:
     if func is None:
         raise _missing(name)
     done = func(os.getpid(), local, len(local), remote, count, 0)
@@ -298,7 +266,7 @@ def _vm_rw(func: _CFunc | None, name: str,
     return int(done)
 
 
-def process_vm_readv(local: Array[IoVec], remote: Array[IoVec], count: int) -> int:
+def process_vm_readv(local: Array[Any], remote: Array[Any], count: int) -> int:
     """process_vm_readv(2) on our own pid; returns bytes transferred.
 
     Faults on ``remote`` come back as EFAULT/short counts instead of SIGBUS,
@@ -307,6 +275,6 @@ def process_vm_readv(local: Array[IoVec], remote: Array[IoVec], count: int) -> i
     return _vm_rw(_process_vm_readv, "process_vm_readv", local, remote, count)
 
 
-def process_vm_writev(local: Array[IoVec], remote: Array[IoVec], count: int) -> int:
+def process_vm_writev(local: Array[Any], remote: Array[Any], count: int) -> int:
     """process_vm_writev(2) on our own pid; returns bytes transferred."""
     return _vm_rw(_process_vm_writev, "process_vm_writev", local, remote, count)

@@ -35,19 +35,19 @@ def fd_page_size(fd: int) -> int:
     if fd == -1:
         return host_page_size()
     try:
-        fs = libc.fstatfs(fd)
+        f_type, f_bsize = libc.fstatfs(fd)
     except OSError:
         return host_page_size()
-    return page_size_from_statfs(int(fs.f_type), int(fs.f_bsize))
+    return page_size_from_statfs(f_type, f_bsize)
 
 
 def is_hugetlbfs(fd: int) -> bool:
     """Whether ``fd`` lives on hugetlbfs (its page size differs from the host's)."""
     try:
-        fs = libc.fstatfs(fd)
+        f_type, _ = libc.fstatfs(fd)
     except OSError:
         return False
-    return int(fs.f_type) & 0xFFFFFFFF == libc.HUGETLBFS_MAGIC
+    return f_type & 0xFFFFFFFF == libc.HUGETLBFS_MAGIC
 
 
 def vmalloc_align() -> int:

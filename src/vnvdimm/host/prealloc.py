@@ -94,19 +94,28 @@ def _populate(address: int, length: int, page_size: int, counter: _Counter) -> i
     return 0
 
 
-def _iovec_array(addresses: range) -> ctypes.Array[libc.IoVec]:
+class IoVec(ctypes.Structure):
+    """``struct iovec``."""
+
+    _fields_ = (
+        ("iov_base", ctypes.c_void_p),
+        ("iov_len", ctypes.c_size_t),
+    )
+
+
+def _iovec_array(addresses: range) -> ctypes.Array[IoVec]:
     """Remote iovecs of one byte at each address, built without a Python loop."""
     code = "Q" if ctypes.sizeof(ctypes.c_void_p) == 8 else "I"
     flat = array.array(code, bytes(2 * len(addresses) * ctypes.sizeof(ctypes.c_void_p)))
     flat[0::2] = array.array(code, addresses)
     flat[1::2] = array.array(code, [1]) * len(addresses)
-    return (libc.IoVec * len(addresses)).from_buffer(flat)
+    return (IoVec * len(addresses)).from_buffer(flat)
 
 
 def _touch_syscalls(address: int, numpages: int, page_size: int, counter: _Counter) -> int:
     """Read one byte per page and write it back, via process_vm_{readv,writev}."""
     buf = ctypes.create_string_buffer(libc.IOV_MAX)
-    local = (libc.IoVec * 1)()
+    local = (IoVec * 1)()
     local[0].iov_base = ctypes.addressof(buf)
     for first in range(0, numpages, libc.IOV_MAX):
         count = min(libc.IOV_MAX, numpages - first)

@@ -25,7 +25,6 @@ import sys
 import time
 
 from vnvdimm.errors import VnvdimmError
-from vnvdimm.monitor.events import EventBus
 from vnvdimm.monitor.greeting import greeting_bytes
 
 TYPE_CHECKING = False
@@ -35,6 +34,7 @@ if TYPE_CHECKING:
 
     from vnvdimm.monitor.chardev import ChardevSpec, MonitorSpec
     from vnvdimm.monitor.commands import CommandTable
+    from vnvdimm.monitor.events import EventBus
 
     class _Session(Protocol):
         """What a client runs: a QMP session or an HMP console."""
@@ -379,7 +379,7 @@ class MonitorServer:
 
     def __init__(self, monitors: list[MonitorSpec], events: EventBus | None = None) -> None:
         self.monitors = [Monitor(spec) for spec in monitors]
-        self.events = events if events is not None else EventBus()
+        self._events = events
         self.table: CommandTable | None = None
         self._make_table: Callable[[], CommandTable] | None = None
         self.selector = _Poller()
@@ -391,6 +391,16 @@ class MonitorServer:
         self._wakeup_read, self._wakeup_write = os.pipe()  # request_stop from other threads
         os.set_blocking(self._wakeup_write, False)
         self.selector.register(self._wakeup_read, _READ, self._woken)
+
+    @property
+    def events(self) -> EventBus:
+        """Where the platform's events go to every QMP monitor (made on first use:
+        nothing subscribes or emits before the first client or command)."""
+        if self._events is None:
+            from vnvdimm.monitor.events import EventBus
+
+            self._events = EventBus()
+        return self._events
 
     # -- set-up -----------------------------------------------------------------------
 
