@@ -534,11 +534,8 @@ def _keyval_one(
     root: dict[str, object], params: str, pos: int, implied_key: str | None
 ) -> tuple[int, bool]:
     """Parse one ``key=value`` at ``pos``; returns (next position, help seen)."""
-    span = len(params) - pos
-    for i in range(pos, len(params)):
-        if params[i] in "=,":
-            span = i - pos
-            break
+    ends = [i for i in (params.find("=", pos), params.find(",", pos)) if i >= 0]
+    span = (min(ends) if ends else len(params)) - pos
     key, kstart = params, pos
     val_end = -1
     if span and _at(params, pos + span) != "=":
@@ -673,15 +670,17 @@ def keyval_parse(text: str, implied_key: str | None) -> KeyvalDict:
 
 def _opt_value(params: str, pos: int) -> tuple[str, int]:
     """Value up to a single ',' with ',,' meaning ','; returns (value, end at ',' or EOS)."""
-    chars: list[str] = []
-    while pos < len(params):
-        if params[pos] == ",":
-            if _at(params, pos + 1) != ",":
-                break
-            pos += 1
-        chars.append(params[pos])
-        pos += 1
-    return "".join(chars), pos
+    parts: list[str] = []
+    while True:
+        comma = params.find(",", pos)
+        if comma < 0:
+            parts.append(params[pos:])
+            return "".join(parts), len(params)
+        if not params.startswith(",", comma + 1):
+            parts.append(params[pos:comma])
+            return "".join(parts), comma
+        parts.append(params[pos:comma + 1])  # ",," is one literal ','
+        pos = comma + 2
 
 
 def _opt_name_value(
@@ -691,11 +690,8 @@ def _opt_name_value(
     warnings: list[QemuWarning] | None,
 ) -> tuple[str, str, int, bool]:
     """One item: (name, value, next position, is a bare help flag)."""
-    span = len(params) - pos
-    for i in range(pos, len(params)):
-        if params[i] in "=,":
-            span = i - pos
-            break
+    ends = [i for i in (params.find("=", pos), params.find(",", pos)) if i >= 0]
+    span = (min(ends) if ends else len(params)) - pos
     is_help = False
     if _at(params, pos + span) != "=":
         if firstname is not None:

@@ -18,7 +18,7 @@ from vnvdimm.host.filesize import (
     get_file_size,
     region_align_for,
 )
-from vnvdimm.host.pagesize import fd_page_size, host_page_size, page_size_from_statfs
+from vnvdimm.host.mapping import fd_page_size, host_page_size, page_size_from_statfs
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
 

@@ -19,12 +19,13 @@ from vnvdimm.host.mapping import (
     HostMapping,
     NoreserveCheck,
     anon_ram_alloc,
+    host_page_size,
     map_noreserve_effective,
     parse_overcommit,
     ram_mmap,
+    vmalloc_align,
 )
 from vnvdimm.host.messages import HostMessage
-from vnvdimm.host.pagesize import host_page_size, vmalloc_align
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux") or not libc.AVAILABLE, reason="Linux mmap only"

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from vnvdimm.host import libc
-from vnvdimm.host.mapping import HostMapError, HostMapping, ram_mmap
-from vnvdimm.host.pagesize import host_page_size
+from vnvdimm.host.mapping import HostMapError, HostMapping, host_page_size, ram_mmap
 from vnvdimm.host.prealloc import (
     MAX_MEM_PREALLOC_THREAD_COUNT,
     madv_populate_write_possible,

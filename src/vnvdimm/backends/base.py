@@ -16,8 +16,7 @@ import stat
 from vnvdimm.errors import VnvdimmError
 from vnvdimm.host import libc
 from vnvdimm.host.filesize import get_file_align, get_file_size
-from vnvdimm.host.mapping import ram_mmap
-from vnvdimm.host.pagesize import fd_page_size, host_page_size
+from vnvdimm.host.mapping import fd_page_size, host_page_size, ram_mmap
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from vnvdimm.backends.base import VMALLOC_ALIGN, HostMemoryBackend
 from vnvdimm.errors import VnvdimmError
-from vnvdimm.host.mapping import anon_ram_alloc
-from vnvdimm.host.pagesize import host_page_size
+from vnvdimm.host.mapping import anon_ram_alloc, host_page_size
 
 
 class RamBackend(HostMemoryBackend):

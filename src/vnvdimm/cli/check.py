@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from vnvdimm.cli.report import report_error, warn
+from vnvdimm.cli import report_error, warn
 from vnvdimm.errors import VnvdimmError
 
 

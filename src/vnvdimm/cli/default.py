@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-from vnvdimm.cli.report import report_error, warn
+from vnvdimm.cli import report_error, warn
 from vnvdimm.errors import VnvdimmError
 
 IMAGE_NAME = "nvdimm0.img"

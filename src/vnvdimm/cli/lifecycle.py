@@ -14,7 +14,7 @@ import _thread
 import os
 import sys
 
-from vnvdimm.cli.report import PROGRAM
+from vnvdimm.cli import PROGRAM
 from vnvdimm.monitor.chardev import ChardevSpec, MonitorSpec
 from vnvdimm.monitor.server import BANNER, PROMPT, MonitorServer
 

@@ -6,7 +6,7 @@ import gc
 import os
 import sys
 
-from vnvdimm.cli.report import PROGRAM, report_error, warn
+from vnvdimm.cli import PROGRAM, report_error, warn
 from vnvdimm.errors import VnvdimmError
 
 TYPE_CHECKING = False

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 
 from vnvdimm import options
+from vnvdimm.backends import create_backend
 from vnvdimm.backends.base import BackendContext, HostMemoryBackend
-from vnvdimm.backends.registry import create_backend
 from vnvdimm.backends.schema import ObjectOptions
 from vnvdimm.devices.pc_dimm import DEVICE_TYPES, NVDimm, PCDimm, not_found
 from vnvdimm.errors import VnvdimmError

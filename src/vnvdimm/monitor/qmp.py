@@ -28,9 +28,9 @@ import re  # the lexer's fast path: compiled patterns
 import sys
 
 from vnvdimm.errors import CommandNotFoundError, VnvdimmError
-from vnvdimm.monitor.greeting import PACKAGE as PACKAGE
-from vnvdimm.monitor.greeting import QEMU_VERSION as QEMU_VERSION
-from vnvdimm.monitor.greeting import greeting_bytes
+from vnvdimm.monitor import PACKAGE as PACKAGE
+from vnvdimm.monitor import QEMU_VERSION as QEMU_VERSION
+from vnvdimm.monitor import greeting_bytes
 from vnvdimm.qdict import qdict_order, qemu_order
 
 TYPE_CHECKING = False
@@ -614,7 +614,7 @@ class QmpSession:
     # -- transport side ---------------------------------------------------------------
 
     def start(self) -> None:
-        """Send the greeting (`monitor/greeting.py`: the same bytes `_send` would make)."""
+        """Send the greeting (`monitor/__init__.py`: the same bytes `_send` would make)."""
         self.send(greeting_bytes(self.oob_offered, self.pretty))
 
     def feed(self, data: bytes) -> None:

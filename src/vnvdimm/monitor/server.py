@@ -3,7 +3,7 @@
 Built on `select.epoll` and `_socket` rather than asyncio, or even `selectors`
 and `socket`: importing asyncio alone costs about as much as QEMU needs to
 send its greeting, and selectors and socket pull in enum and more.  For the
-same reason a QMP client gets its greeting from `monitor/greeting.py`; the
+same reason a QMP client gets its greeting from `monitor/__init__.py`; the
 QMP dispatcher (`monitor/qmp.py`) and the command table are loaded and built
 when the first client first says something.
 
@@ -25,7 +25,7 @@ import sys
 import time
 
 from vnvdimm.errors import VnvdimmError
-from vnvdimm.monitor.greeting import greeting_bytes
+from vnvdimm.monitor import greeting_bytes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
