@@ -144,6 +144,10 @@ def _at(text: str, pos: int) -> str:
 
 def _scan_int(text: str, pos: int, base: int) -> tuple[bool, int, int]:
     """strtol-family scan: (negative, magnitude, end); end == pos if nothing parsed."""
+    if base in (0, 10) and "1" <= text[pos:pos + 1] <= "9":  # plain decimal: most sizes
+        rest = text[pos:]
+        run = len(rest) - len(rest.lstrip("0123456789"))
+        return False, int(rest[:run]), pos + run
     i = pos
     while _at(text, i) in _C_SPACE:
         i += 1
@@ -534,8 +538,13 @@ def _keyval_one(
     root: dict[str, object], params: str, pos: int, implied_key: str | None
 ) -> tuple[int, bool]:
     """Parse one ``key=value`` at ``pos``; returns (next position, help seen)."""
-    ends = [i for i in (params.find("=", pos), params.find(",", pos)) if i >= 0]
-    span = (min(ends) if ends else len(params)) - pos
+    end = len(params)
+    equals, comma = params.find("=", pos, end), params.find(",", pos, end)
+    if 0 <= equals < end:
+        end = equals
+    if 0 <= comma < end:
+        end = comma
+    span = end - pos
     key, kstart = params, pos
     val_end = -1
     if span and _at(params, pos + span) != "=":
@@ -690,8 +699,13 @@ def _opt_name_value(
     warnings: list[QemuWarning] | None,
 ) -> tuple[str, str, int, bool]:
     """One item: (name, value, next position, is a bare help flag)."""
-    ends = [i for i in (params.find("=", pos), params.find(",", pos)) if i >= 0]
-    span = (min(ends) if ends else len(params)) - pos
+    end = len(params)
+    equals, comma = params.find("=", pos, end), params.find(",", pos, end)
+    if 0 <= equals < end:
+        end = equals
+    if 0 <= comma < end:
+        end = comma
+    span = end - pos
     is_help = False
     if _at(params, pos + span) != "=":
         if firstname is not None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from vnvdimm.errors import VnvdimmError
-from vnvdimm.machine.config import MachineConfig
+from vnvdimm.machine.config import MachineConfig, find_machine_type
 from vnvdimm.machine.memory_map import build_memory_map, split_ram
-from vnvdimm.machine.types import find_machine_type
 
 GiB = 1 << 30
 MiB = 1 << 20

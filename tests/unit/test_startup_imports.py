@@ -218,7 +218,7 @@ def gc_threshold0() -> int:
 # the command table, on top of the start-up modules.
 STARTUP_MODULES = ("vnvdimm.cli.main", "vnvdimm.cli.run", "vnvdimm.cli.qemu_argv",
                    "vnvdimm.machine.cmdline", "vnvdimm.monitor.chardev",
-                   "vnvdimm.monitor.server", "vnvdimm.cli.lifecycle")
+                   "vnvdimm.monitor.server")
 FORBIDDEN_FOR_FIRST_COMMAND = {
     "dataclasses", "inspect", "typing", "ast", "dis", "tokenize", "collections", "functools",
     "contextlib", "json", "socket", "selectors", "asyncio", "tempfile", "uuid", "platform",

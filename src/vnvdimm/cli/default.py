@@ -37,8 +37,8 @@ def default_args(image: str) -> list[str]:
 
 
 def run_default() -> int:
-    from vnvdimm.cli.lifecycle import serve
     from vnvdimm.cli.qemu_argv import split_argv
+    from vnvdimm.cli.run import serve
     from vnvdimm.machine.cmdline import build_machine
     from vnvdimm.monitor.chardev import ChardevSpec, MonitorSpec
     from vnvdimm.monitor.server import MonitorServer

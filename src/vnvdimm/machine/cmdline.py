@@ -13,9 +13,14 @@ from __future__ import annotations
 from vnvdimm import options
 from vnvdimm.backends.schema import visit_object_options
 from vnvdimm.errors import VnvdimmError
-from vnvdimm.machine.config import MachineConfig, NumaNode, apply_machine_properties
+from vnvdimm.machine.config import (
+    DEFAULT_MACHINE,
+    MachineConfig,
+    NumaNode,
+    apply_machine_properties,
+    find_machine_type,
+)
 from vnvdimm.machine.machine import Machine
-from vnvdimm.machine.types import DEFAULT_MACHINE, find_machine_type
 from vnvdimm.qdict import qdict_order
 
 TYPE_CHECKING = False
@@ -24,7 +29,7 @@ if TYPE_CHECKING:
     from typing import Protocol
 
     from vnvdimm.backends.schema import ObjectOptions
-    from vnvdimm.machine.types import MachineType
+    from vnvdimm.machine.config import MachineType
 
     class Option(Protocol):
         """One command-line option: name without dashes, its argument, as typed."""
