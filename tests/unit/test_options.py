@@ -25,6 +25,7 @@ from vnvdimm.options import (
     parse_memory_options,
     parse_size,
     qemu_opts_parse,
+    qemu_strtou64,
     qemu_opts_parse_with_id,
     visit_bool,
     visit_enum,
@@ -538,3 +539,25 @@ def test_memory_option_raises_only_documented_errors(text: str) -> None:
 def test_parse_size_integers_roundtrip(value: int) -> None:
     assert parse_size(str(value)) == value
     assert parse_size(hex(value)) == value
+
+
+_VALUE = st.text(alphabet="ab,=x1 \u00e9", max_size=12)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["a", "memdev", "size", "x1"]), _VALUE),
+                min_size=1, max_size=4))
+def test_qemu_opts_commas_escape_as_double_commas(pairs: list[tuple[str, str]]) -> None:
+    """`,,` in a value is one literal comma, wherever it falls (QemuOpts)."""
+    text = ",".join(f"{name}={value.replace(',', ',,')}" for name, value in pairs)
+    assert qemu_opts_parse(text, None) == pairs
+
+
+@given(st.integers(min_value=1, max_value=(1 << 64) - 1),
+       st.text(alphabet="kKMGx.,= ", max_size=3), st.sampled_from([0, 10]))
+def test_strtoull_decimal_stops_at_the_first_non_digit(value: int, tail: str,
+                                                       base: int) -> None:
+    """strtoull semantics: the digit run is the value; trailing text is EINVAL."""
+    digits = str(value)
+    assert qemu_strtou64(digits + tail, base) == ((22 if tail else 0), value)
+    assert qemu_strtou64(" \t+" + digits, base) == (0, value)  # C spaces and a sign
+    assert qemu_strtou64("-" + digits, base) == (0, (1 << 64) - value)
