@@ -18,7 +18,7 @@ def backend_class(qom_type: str) -> type[HostMemoryBackend]:
 
         return FileBackend
     if qom_type == "memory-backend-ram":
-        from vnvdimm.backends.ram import RamBackend  # also the machine's own RAM
+        from vnvdimm.backends.base import RamBackend  # also the machine's own RAM
 
         return RamBackend
     if qom_type == "memory-backend-memfd":

@@ -1,4 +1,5 @@
-"""The abstract memory-backend: common properties, setters and `complete`.
+"""The abstract memory-backend: common properties, setters and `complete`; and
+memory-backend-ram, the plain anonymous one (also the machine's own RAM).
 
 A backend is "initialised" once its region is allocated (QEMU: the memory
 region has a non-zero size); many setters refuse after that.  `complete`
@@ -16,7 +17,7 @@ import stat
 from vnvdimm.errors import VnvdimmError
 from vnvdimm.host import libc
 from vnvdimm.host.filesize import get_file_align, get_file_size
-from vnvdimm.host.mapping import fd_page_size, host_page_size, ram_mmap
+from vnvdimm.host.mapping import anon_ram_alloc, fd_page_size, host_page_size, ram_mmap
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -396,3 +397,22 @@ def _ftruncate_quiet(fd: int, size: int) -> None:
         os.ftruncate(fd, size)
     except OSError:
         pass
+
+
+class RamBackend(HostMemoryBackend):
+    """memory-backend-ram: anonymous memory, 2 MiB aligned (QEMU_VMALLOC_ALIGN)."""
+
+    qom_type = "memory-backend-ram"
+
+    def _alloc(self) -> None:
+        if not self.size:
+            raise VnvdimmError("can't create backend with size 0")
+        page = host_page_size()
+        if self.ctx.dry_run:
+            self.page_size, self.align, self.region_size = page, VMALLOC_ALIGN, self.size
+            return
+        self.mapping = anon_ram_alloc(self.size, name=self.region_name, shared=self.share,
+                                      noreserve=not self.reserve, warn=self.ctx.warn)
+        self.page_size = page
+        self.align = VMALLOC_ALIGN
+        self.region_size = self.size
