@@ -233,14 +233,12 @@ def serve(machine: Machine, *, hmp_stdio: bool = False, quit_on_eof: bool = Fals
     closed on return, removing its unix sockets.  ``hmp_stdio`` adds an HMP
     console on stdio when the server has none; ``quit_on_eof`` stops when stdin
     closes (the default platform)."""
-    from vnvdimm.monitor.server import MonitorServer
+    from vnvdimm.monitor.server import Monitor, MonitorServer
 
     block_stop_signals()
     if server is None:
         server = MonitorServer([])
     if hmp_stdio and not any(m.chardev.backend == "stdio" for m in server.monitors):
-        from vnvdimm.monitor.server import Monitor
-
         server.monitors.append(Monitor(stdio_hmp()))
     read_fd, write_fd = os.pipe()
     # A bare _thread thread, like a daemon thread, does not hold up the exit.
