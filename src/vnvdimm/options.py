@@ -534,17 +534,22 @@ def _inconsistent(key_text: str) -> VnvdimmError:
     return VnvdimmError(f"Parameters '{key_text}.*' used inconsistently")
 
 
-def _keyval_one(
-    root: dict[str, object], params: str, pos: int, implied_key: str | None
-) -> tuple[int, bool]:
-    """Parse one ``key=value`` at ``pos``; returns (next position, help seen)."""
+def _name_end(params: str, pos: int) -> int:
+    """Where the name starting at ``pos`` ends: the first '=' or ',' (or the end)."""
     end = len(params)
     equals, comma = params.find("=", pos, end), params.find(",", pos, end)
     if 0 <= equals < end:
         end = equals
     if 0 <= comma < end:
         end = comma
-    span = end - pos
+    return end
+
+
+def _keyval_one(
+    root: dict[str, object], params: str, pos: int, implied_key: str | None
+) -> tuple[int, bool]:
+    """Parse one ``key=value`` at ``pos``; returns (next position, help seen)."""
+    span = _name_end(params, pos) - pos
     key, kstart = params, pos
     val_end = -1
     if span and _at(params, pos + span) != "=":
@@ -699,13 +704,7 @@ def _opt_name_value(
     warnings: list[QemuWarning] | None,
 ) -> tuple[str, str, int, bool]:
     """One item: (name, value, next position, is a bare help flag)."""
-    end = len(params)
-    equals, comma = params.find("=", pos, end), params.find(",", pos, end)
-    if 0 <= equals < end:
-        end = equals
-    if 0 <= comma < end:
-        end = comma
-    span = end - pos
+    span = _name_end(params, pos) - pos
     is_help = False
     if _at(params, pos + span) != "=":
         if firstname is not None:
