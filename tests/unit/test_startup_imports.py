@@ -113,6 +113,14 @@ def _start(tmp_path: Path, code: str = MAIN_MARKING_IDLE
             time.sleep(0.005)
 
 
+def _hang_up(proc: subprocess.Popen[bytes], client: socket.socket) -> None:
+    """Close the client; kill the child if it has not exited by itself."""
+    client.close()
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
 def _read_line(client: socket.socket) -> bytes:
     data = b""
     while not data.endswith(b"\r\n"):
@@ -143,10 +151,7 @@ def test_greeting_needs_only_the_platform_and_c_modules(tmp_path: Path) -> None:
         client.sendall(b'{"execute": "quit"}')
         assert proc.wait(30) == 0
     finally:
-        client.close()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        _hang_up(proc, client)
     baseline = _baseline()
     imported = [(m, top) for m, top in _imported(before.decode()) if m not in baseline]
     assert any(m == "vnvdimm.machine.machine" for m, _ in imported), before.decode()
@@ -195,10 +200,7 @@ def test_start_up_objects_are_frozen_before_the_greeting(tmp_path: Path) -> None
         client.sendall(b'{"execute": "qmp_capabilities"}{"execute": "quit"}')
         assert proc.wait(30) == 0
     finally:
-        client.close()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        _hang_up(proc, client)
     assert proc.stderr is not None
     report = re.search(rb"^gc (\d+) (\d+) (\d+)$", proc.stderr.read(), re.M)
     assert report is not None
